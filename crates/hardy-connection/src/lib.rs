@@ -1,0 +1,1 @@
+//! Connection actor (work in progress).

@@ -1,0 +1,5 @@
+//! A Redis driver for actix, built on `hardy-connection` and `hardy-supervisor`.
+//!
+//! One actor owns one long-lived socket; concurrent callers pipeline automatically over it,
+//! and replies are matched to requests in FIFO order.
+#![deny(missing_docs)]
