@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The project's one test command, used by developers and by CI (.ci/run).
+#
+# It runs on a fresh Debian machine: it installs redis-server (which the tests start as
+# real processes, and whose redis-tools dependency brings redis-benchmark) when running as
+# root, then checks formatting, lints with warnings as errors, and runs every test.
+# The last lines it prints are the test runner's own summary.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() {
+    printf '\n==== %s ====\n' "$*"
+}
+
+have() {
+    command -v "$1" >/dev/null 2>&1
+}
+
+ensure_redis() {
+    if have redis-server && have redis-benchmark; then
+        return
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: redis-server and redis-benchmark are needed by the tests." >&2
+        echo "Install the Debian package redis-server: sudo apt-get install redis-server" >&2
+        exit 1
+    fi
+    section "Installing redis-server (Debian package redis-server)"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools
+    if ! have redis-server || ! have redis-benchmark; then
+        echo "error: installed redis-server but redis-server/redis-benchmark are not on PATH" >&2
+        exit 1
+    fi
+}
+
+ensure_component() {
+    local subcommand=$1 component=$2
+    if cargo "$subcommand" --version >/dev/null 2>&1; then
+        return
+    fi
+    if have rustup; then
+        rustup component add "$component"
+    else
+        echo "error: cargo $subcommand is missing; install the $component component." >&2
+        exit 1
+    fi
+}
+
+ensure_rust() {
+    if ! have cargo; then
+        echo "error: cargo not found; install Rust (https://rustup.rs) first." >&2
+        exit 1
+    fi
+    ensure_component fmt rustfmt
+    ensure_component clippy clippy
+}
+
+if [ "${CI:-}" = "true" ]; then
+    # A from-scratch build gains nothing from incremental artifacts; they cost time and disk.
+    export CARGO_INCREMENTAL=0
+fi
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+section "Environment"
+ensure_redis
+ensure_rust
+cargo --version
+redis-server --version
+
+section "Formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+section "Lints (cargo clippy, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+if cargo nextest --version >/dev/null 2>&1; then
+    # nextest does not run doc tests, so run those first and keep its summary last.
+    section "Doc tests (cargo test --doc)"
+    cargo test --workspace --doc
+    section "Tests (cargo nextest)"
+    cargo nextest run --workspace --no-fail-fast
+else
+    section "Tests (cargo test)"
+    cargo test --workspace --no-fail-fast
+fi
