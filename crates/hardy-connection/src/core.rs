@@ -1,0 +1,109 @@
+//! The driver's bookkeeping: the link generation, the single backoff timer, the tasks that
+//! belong to the current link, and state publication.
+//!
+//! Kept apart from the user's connection value so that callbacks can borrow both at once
+//! (`conn.callback(&mut Ctx { core, ctx })`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{AsyncContext, Context, SpawnHandle};
+use hardy_supervisor::ExitReason;
+use tokio::sync::oneshot;
+
+use crate::backoff::Backoff;
+use crate::{ConnState, Connection, ConnectionActor, StartError, StateWatch};
+
+/// Where the state machine is. `ConnState` is what is published; this is what decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Idle,
+    Connecting,
+    Connected,
+    Backoff,
+    Stopping,
+}
+
+/// The health-check settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HealthCheck {
+    pub(crate) interval: Duration,
+    pub(crate) deadline: Duration,
+}
+
+pub(crate) type FirstConnect<C> = oneshot::Sender<Result<(), StartError<<C as Connection>::Error>>>;
+
+pub(crate) struct Core<C: Connection> {
+    pub(crate) name: Arc<str>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) health: Option<HealthCheck>,
+    pub(crate) backoff: Box<dyn Backoff>,
+    pub(crate) state: StateWatch,
+    pub(crate) phase: Phase,
+    /// Consecutive failed connect attempts since the last success.
+    pub(crate) failures: u32,
+    /// Bumped whenever a link comes up or goes down: tasks of an older link are stale.
+    pub(crate) link: u64,
+    /// Bumped whenever the timer is set or cancelled: a fired timer of an older
+    /// generation is stale.
+    pub(crate) timer_gen: u64,
+    pub(crate) timer: Option<SpawnHandle>,
+    pub(crate) link_tasks: Vec<SpawnHandle>,
+    pub(crate) probing: bool,
+    pub(crate) exit: Option<ExitReason>,
+    pub(crate) first_connect: Option<FirstConnect<C>>,
+}
+
+impl<C: Connection> Core<C> {
+    pub(crate) fn cancel_timer(&mut self, ctx: &mut Context<ConnectionActor<C>>) {
+        self.timer_gen += 1;
+        if let Some(h) = self.timer.take() {
+            ctx.cancel_future(h);
+        }
+    }
+
+    /// Ends the current link: its reader, writer and probes stop, and anything of theirs
+    /// still queued is ignored.
+    pub(crate) fn end_link(&mut self, ctx: &mut Context<ConnectionActor<C>>) {
+        self.link += 1;
+        self.probing = false;
+        for h in self.link_tasks.drain(..) {
+            ctx.cancel_future(h);
+        }
+    }
+
+    pub(crate) fn set_state(&mut self, state: ConnState) {
+        match &state {
+            ConnState::Connecting { attempt } => {
+                tracing::debug!(peer = %self.name, attempt, "connecting")
+            }
+            ConnState::Connected => tracing::info!(peer = %self.name, "connected"),
+            ConnState::Backoff { attempt, retry_in } => tracing::info!(
+                peer = %self.name,
+                attempt,
+                delay_ms = retry_in.as_millis() as u64,
+                "backing off"
+            ),
+            ConnState::Disconnected => tracing::debug!(peer = %self.name, "disconnected"),
+            ConnState::Stopped(reason) => {
+                tracing::info!(peer = %self.name, reason = %reason, "stopped")
+            }
+        }
+        self.state.publish(state);
+    }
+}
+
+impl<C: Connection> Drop for Core<C> {
+    fn drop(&mut self) {
+        // `stopped` publishes `Stopped`; reaching here without it means the actor's future
+        // was dropped mid-flight: a panic unwinding through it, or a kill.
+        if !matches!(self.state.get(), ConnState::Stopped(_)) {
+            let reason = if std::thread::panicking() {
+                ExitReason::Panic("the actor panicked".into())
+            } else {
+                ExitReason::Killed
+            };
+            self.set_state(ConnState::Stopped(reason));
+        }
+    }
+}

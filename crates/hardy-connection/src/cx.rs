@@ -1,0 +1,109 @@
+//! What a callback can do: see the state, drive the state machine, and attach the link's
+//! reader and writer.
+
+use actix::{Addr, AsyncContext, Context};
+use futures::Stream;
+use hardy_supervisor::ExitReason;
+use tokio::io::AsyncWrite;
+
+use crate::core::{Core, Phase};
+use crate::link::{FlushLink, LinkWriter, ReadLink};
+use crate::{ConnState, Connection, ConnectionActor, Failure};
+
+/// The context handed to every [`Connection`] callback and [`Handle`](crate::Handle)
+/// handler.
+pub struct Ctx<'a, C: Connection> {
+    core: &'a mut Core<C>,
+    ctx: &'a mut Context<ConnectionActor<C>>,
+}
+
+impl<'a, C: Connection> Ctx<'a, C> {
+    pub(crate) fn new(core: &'a mut Core<C>, ctx: &'a mut Context<ConnectionActor<C>>) -> Self {
+        Ctx { core, ctx }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnState {
+        self.core.state.get()
+    }
+
+    /// Whether the link is up. Cheaper than [`state`](Self::state).
+    pub fn is_connected(&self) -> bool {
+        self.core.phase == crate::core::Phase::Connected
+    }
+
+    /// Whether a connect attempt is running or scheduled (connecting or backing off):
+    /// requests may want to wait rather than fail.
+    pub fn is_reconnecting(&self) -> bool {
+        matches!(self.core.phase, Phase::Connecting | Phase::Backoff)
+    }
+
+    /// The connection's name, as used in tracing events (`peer` field).
+    pub fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    /// This actor's address.
+    pub fn address(&self) -> Addr<ConnectionActor<C>> {
+        self.ctx.address()
+    }
+
+    /// The underlying actix context, to spawn futures or set timers of your own.
+    pub fn context(&mut self) -> &mut Context<ConnectionActor<C>> {
+        self.ctx
+    }
+
+    /// Asks to connect now (Elixir: a handler answering `connect`). Runs right after this
+    /// callback returns, before the next message. Cancels a pending backoff timer. Does
+    /// nothing if the link is up, a connect is running, or the actor is stopping by then.
+    pub fn connect(&mut self) {
+        ConnectionActor::<C>::request_connect(self.ctx);
+    }
+
+    /// Asks to disconnect the current link with `reason` (Elixir: a handler answering
+    /// `disconnect`), e.g. after a write error. Runs right after this callback returns:
+    /// [`Connection::disconnect`] is called and its answer applied. Does nothing if the
+    /// link is not up.
+    pub fn disconnect(&mut self, reason: Failure<C::Error>) {
+        ConnectionActor::<C>::request_disconnect(self.core.link, reason, self.ctx);
+    }
+
+    /// Stops the actor with `reason`, which a supervisor above sees.
+    pub fn stop(&mut self, reason: ExitReason) {
+        use actix::ActorContext;
+        hardy_supervisor::exit(reason.clone());
+        self.core.exit = Some(reason);
+        self.core.phase = Phase::Stopping;
+        self.ctx.stop();
+    }
+
+    /// Reads the current link: every item goes to [`Connection::incoming`]; an error or the
+    /// end of the stream disconnects the link (`Failure::Error` / `Failure::Closed`).
+    /// Stops by itself when the link goes down. Call it from
+    /// [`Connection::connected`].
+    pub fn read<S>(&mut self, stream: S)
+    where
+        S: Stream<Item = Result<C::Incoming, C::Error>> + 'static,
+    {
+        let handle = self
+            .ctx
+            .spawn(ReadLink::new(Box::pin(stream), self.core.link));
+        self.core.link_tasks.push(handle);
+    }
+
+    /// A writer for the current link. Writes made during one turn of the actor are
+    /// coalesced and flushed together, after the mailbox has been drained; a write error
+    /// disconnects the link. Closed when the link goes down. Call it from
+    /// [`Connection::connected`].
+    pub fn writer<W>(&mut self, io: W) -> LinkWriter
+    where
+        W: AsyncWrite + Unpin + 'static,
+    {
+        let writer = LinkWriter::new();
+        let handle = self
+            .ctx
+            .spawn(FlushLink::new(io, writer.clone(), self.core.link));
+        self.core.link_tasks.push(handle);
+        writer
+    }
+}
