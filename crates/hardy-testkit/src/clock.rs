@@ -34,17 +34,15 @@ pub fn paused_system() -> actix_rt::SystemRunner {
     })
 }
 
-/// Runs `future` to completion in a fresh [`paused_system`], then stops the system.
+/// Runs `future` to completion in a fresh [`paused_system`]; actors still alive at the end
+/// are dropped with the system.
 ///
 /// ```
 /// let answer = hardy_testkit::run_paused(async { 42 });
 /// assert_eq!(answer, 42);
 /// ```
 pub fn run_paused<F: Future>(future: F) -> F::Output {
-    let system = paused_system();
-    let output = system.block_on(future);
-    actix_rt::System::current().stop();
-    output
+    paused_system().block_on(future)
 }
 
 /// Advances the paused clock in `step`s until `condition` holds, for at most `limit` of

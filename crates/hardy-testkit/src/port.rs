@@ -5,11 +5,15 @@
 //! and if that happened to be the server's port, the server could not be restarted on it.
 //! Choosing outside that range removes the collision. A port is only *probably* free when we
 //! return it (another process may take it before the server binds), so callers retry on
-//! bind failures.
+//! bind failures. Within one test process, a port stays leased to its fixture until the
+//! fixture is dropped, so a stopped server's port is not handed to a parallel test while it
+//! waits to be restarted.
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, TcpListener};
+use std::sync::{Mutex, MutexGuard};
 
 /// Lowest port we hand out; below this live well-known services.
 const LOWEST: u16 = 15_000;
@@ -18,17 +22,50 @@ const DEFAULT_EPHEMERAL_START: u16 = 32_768;
 /// How many random candidates to probe before asking the kernel for any port.
 const PROBES: usize = 64;
 
-/// Returns a loopback TCP port that nothing listens on right now.
-pub(crate) fn free_port() -> std::io::Result<u16> {
+/// Ports leased to live fixtures of this process.
+static LEASED: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+
+/// A port reserved for one fixture of this process until dropped.
+#[derive(Debug)]
+pub(crate) struct PortLease(u16);
+
+impl PortLease {
+    /// The leased port number.
+    pub(crate) fn port(&self) -> u16 {
+        self.0
+    }
+}
+
+impl Drop for PortLease {
+    fn drop(&mut self) {
+        if let Some(leased) = leased().as_mut() {
+            leased.remove(&self.0);
+        }
+    }
+}
+
+/// Leases a loopback TCP port that nothing listens on right now and that no other fixture
+/// of this process holds.
+pub(crate) fn free_port() -> std::io::Result<PortLease> {
     let end = ephemeral_start().max(LOWEST + 1_000);
+    let mut leased = leased();
+    let leased = leased.get_or_insert_with(HashSet::new);
     for _ in 0..PROBES {
         let candidate = LOWEST + (random() % u64::from(end - LOWEST)) as u16;
-        if is_free(candidate) {
-            return Ok(candidate);
+        if !leased.contains(&candidate) && is_free(candidate) {
+            leased.insert(candidate);
+            return Ok(PortLease(candidate));
         }
     }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
+    let port = listener.local_addr()?.port();
+    leased.insert(port);
+    Ok(PortLease(port))
+}
+
+fn leased() -> MutexGuard<'static, Option<HashSet<u16>>> {
+    // The set stays consistent even if a holder panicked.
+    LEASED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn is_free(port: u16) -> bool {
@@ -52,9 +89,24 @@ mod tests {
 
     #[test]
     fn free_port_is_bindable_and_outside_the_ephemeral_range() {
-        let port = free_port().unwrap();
+        let lease = free_port().unwrap();
+        let port = lease.port();
         assert!(port >= LOWEST);
         assert!(port < ephemeral_start() || ephemeral_start() <= LOWEST + 1_000);
         assert!(is_free(port));
+    }
+}
+
+#[cfg(test)]
+mod lease_tests {
+    use super::*;
+
+    #[test]
+    fn a_leased_port_is_not_handed_out_again_until_released() {
+        let lease = free_port().unwrap();
+        let port = lease.port();
+        assert!(leased().as_ref().unwrap().contains(&port));
+        drop(lease);
+        assert!(!leased().as_ref().unwrap().contains(&port));
     }
 }

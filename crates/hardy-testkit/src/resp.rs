@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 
 /// One reply from the server, as RESP2 describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reply {
     /// `+OK`-style status reply.
     Status(String),

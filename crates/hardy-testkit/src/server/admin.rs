@@ -3,8 +3,8 @@
 //! Each call opens a fresh connection, so it works right after a restart and never shares a
 //! socket with the code under test; `CLIENT KILL` skips the connection that sends it.
 
-use std::io::BufReader;
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, BufReader};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::error::Result;
@@ -59,7 +59,18 @@ pub(crate) fn command(
         resp::read_reply(&mut reader)?;
     }
     resp::write_command(&mut writer, args)?;
-    resp::read_reply(&mut reader)
+    let reply = resp::read_reply(&mut reader)?;
+    close_and_wait(writer, reader);
+    Ok(reply)
+}
+
+/// Half-closes and waits for the server to close its side, so the server has forgotten this
+/// connection before we return: a following `CLIENT KILL` or `CLIENT LIST` cannot see it.
+fn close_and_wait(writer: TcpStream, mut reader: BufReader<TcpStream>) {
+    if writer.shutdown(Shutdown::Write).is_ok() {
+        // Ends at EOF, on error, or after IO_TIMEOUT; leftovers are not ours to read.
+        let _ = io::copy(&mut reader, &mut io::sink());
+    }
 }
 
 /// Closes every client connection of type `ty` except the admin connection itself.

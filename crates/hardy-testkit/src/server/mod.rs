@@ -22,7 +22,7 @@ pub use admin::ClientType;
 pub use config::RedisConfig;
 
 use crate::error::{Error, Result};
-use crate::port::free_port;
+use crate::port::{free_port, PortLease};
 use crate::resp::Reply;
 use process::{Process, StartError};
 
@@ -52,6 +52,7 @@ const RESTART_BACKOFF: Duration = Duration::from_millis(50);
 pub struct RedisServer {
     config: RedisConfig,
     port: u16,
+    _lease: PortLease,
     config_file: PathBuf,
     process: Option<Process>,
     // Dropped after `process` (fields drop in order), so the server never outlives its dir.
@@ -74,7 +75,8 @@ impl RedisServer {
         fs::write(&config_file, config.render(dir.path()))?;
         let mut last_log = String::new();
         for _ in 0..START_ATTEMPTS {
-            let port = free_port()?;
+            let lease = free_port()?;
+            let port = lease.port();
             match Process::start(
                 &config_file,
                 port,
@@ -86,6 +88,7 @@ impl RedisServer {
                     return Ok(Self {
                         config,
                         port,
+                        _lease: lease,
                         config_file,
                         process: Some(process),
                         dir,

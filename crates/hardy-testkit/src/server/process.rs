@@ -3,7 +3,7 @@
 //! Kept apart from [`RedisServer`](crate::RedisServer) so the fixture's lifecycle
 //! (ports, restarts, temp dir) reads separately from the Unix process plumbing.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -42,7 +42,8 @@ impl Process {
         dir: &Path,
         ready_timeout: Duration,
     ) -> Result<Process, StartError> {
-        let mut child = spawn(config_file, port, args, dir).map_err(StartError::Fatal)?;
+        let mut child =
+            spawn(&binary(), config_file, port, args, dir).map_err(StartError::Fatal)?;
         let log = Log::default();
         if let Some(stdout) = child.stdout.take() {
             log.watch(stdout);
@@ -120,8 +121,17 @@ impl Drop for Process {
     }
 }
 
-fn spawn(config_file: &Path, port: u16, args: &[String], dir: &Path) -> Result<Child> {
-    let binary = std::env::var_os(BINARY_ENV).unwrap_or_else(|| OsString::from("redis-server"));
+fn binary() -> OsString {
+    std::env::var_os(BINARY_ENV).unwrap_or_else(|| OsString::from("redis-server"))
+}
+
+fn spawn(
+    binary: &OsStr,
+    config_file: &Path,
+    port: u16,
+    args: &[String],
+    dir: &Path,
+) -> Result<Child> {
     Command::new(binary)
         .arg(config_file)
         .arg("--port")
@@ -136,4 +146,18 @@ fn spawn(config_file: &Path, port: u16, args: &[String], dir: &Path) -> Result<C
             io::ErrorKind::NotFound => Error::RedisServerNotFound,
             _ => Error::Io(e),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_binary_is_reported_as_redis_server_not_found() {
+        let dir = std::env::temp_dir();
+        let missing = OsStr::new("/nonexistent/redis-server");
+        let error = spawn(missing, &dir.join("redis.conf"), 1, &[], &dir).unwrap_err();
+        assert!(matches!(error, Error::RedisServerNotFound), "{error}");
+        assert!(error.to_string().contains("apt-get install redis-server"));
+    }
 }

@@ -17,7 +17,10 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect_timeout(&addr, PROMPT).expect("connect");
+        Client::from_stream(TcpStream::connect_timeout(&addr, PROMPT).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(PROMPT)).unwrap();
         let reader = BufReader::new(stream.try_clone().unwrap());
         Client { stream, reader }
@@ -40,11 +43,15 @@ impl Client {
         self.read_line(PROMPT).expect("PING reply")
     }
 
-    /// True once the peer has closed the connection (EOF or reset).
+    /// Waits (bounded) for the peer to close the connection: true on EOF or reset, false
+    /// if data arrives or nothing happens within [`PROMPT`].
     pub fn is_closed(&mut self) -> bool {
         let mut byte = [0; 1];
         self.stream.set_read_timeout(Some(PROMPT)).unwrap();
-        matches!(self.reader.read(&mut byte), Ok(0) | Err(_))
+        match self.reader.read(&mut byte) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        }
     }
 }
 
