@@ -3,3 +3,5 @@
 //! One actor owns one long-lived socket; concurrent callers pipeline automatically over it,
 //! and replies are matched to requests in FIFO order.
 #![deny(missing_docs)]
+
+pub mod resp;
