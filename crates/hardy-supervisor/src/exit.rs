@@ -69,7 +69,6 @@ pub(crate) struct ExitSlot(RefCell<Option<ExitReason>>);
 
 impl ExitSlot {
     /// Takes the reason the child reported, if any.
-    #[allow(dead_code)]
     pub(crate) fn take(&self) -> Option<ExitReason> {
         self.0.borrow_mut().take()
     }
@@ -81,7 +80,6 @@ thread_local! {
 
 /// Runs `f` with `slot` as the place where [`exit`] records reasons, restoring the previous
 /// slot afterwards (also when `f` unwinds).
-#[allow(dead_code)]
 pub(crate) fn with_slot<R>(slot: &Rc<ExitSlot>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Rc<ExitSlot>>);
     impl Drop for Restore {

@@ -1,0 +1,207 @@
+//! The task that runs one child incarnation and turns every way it can end into an exit.
+//!
+//! The child's `ContextFut` is polled inside `catch_unwind` and inside the exit slot of
+//! [`crate::exit`], so a normal stop, an `exit(reason)` call, a panic (in `started`, a
+//! handler, `stopping`...) and a kill all end up as an [`ExitReason`] reported to the
+//! supervisor — whichever arbiter the child runs on. A panicking child's mailbox is dropped,
+//! so callers waiting on `send` get `MailboxError::Closed` instead of waiting forever.
+//!
+//! A kill sets the context to *stopped* before dropping the future, so actix's
+//! `ContextFut` drop does not run `stopping`/`stopped`: like OTP's `brutal_kill`, the actor
+//! only gets its `Drop`.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use actix::dev::{channel, ContextFut};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Context};
+use actix_rt::ArbiterHandle;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::control::{self, Control};
+use crate::exit::{self, ExitSlot};
+use crate::{ExitReason, Pid};
+
+/// An exit the child ended by itself (not on the supervisor's request).
+#[derive(Debug)]
+pub(crate) struct ExitReport {
+    pub(crate) key: u64,
+    pub(crate) pid: Pid,
+    pub(crate) reason: ExitReason,
+}
+
+/// Where a child's task reports an exit it was not asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct Reporter {
+    pub(crate) tx: UnboundedSender<ExitReport>,
+    pub(crate) key: u64,
+    pub(crate) pid: Pid,
+}
+
+struct ChildTask<A: Actor<Context = Context<A>>> {
+    fut: Option<ContextFut<A, Context<A>>>,
+    control: Arc<Control>,
+    slot: Rc<ExitSlot>,
+    reporter: Option<Reporter>,
+    stop_requested: bool,
+}
+
+impl<A: Actor<Context = Context<A>>> ChildTask<A> {
+    fn new(
+        fut: ContextFut<A, Context<A>>,
+        control: Arc<Control>,
+        reporter: Option<Reporter>,
+    ) -> Self {
+        ChildTask {
+            fut: Some(fut),
+            control,
+            slot: Rc::new(ExitSlot::default()),
+            reporter,
+            stop_requested: false,
+        }
+    }
+
+    fn finish(&mut self, reason: ExitReason) {
+        let asked = self.control.command() != control::NONE;
+        self.control.finish(reason.clone());
+        if let Some(r) = self.reporter.take() {
+            if !asked {
+                let _ = r.tx.send(ExitReport {
+                    key: r.key,
+                    pid: r.pid,
+                    reason,
+                });
+            }
+        }
+    }
+
+    /// Drops the actor without running `stopping`/`stopped`.
+    fn kill(&mut self) {
+        if let Some(mut fut) = self.fut.take() {
+            fut.ctx().terminate();
+            let slot = &self.slot;
+            let _ = catch_unwind(AssertUnwindSafe(|| exit::with_slot(slot, || drop(fut))));
+        }
+    }
+}
+
+impl<A: Actor<Context = Context<A>>> Future for ChildTask<A> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.control.register(cx.waker());
+        let Some(fut) = this.fut.as_mut() else {
+            return Poll::Ready(());
+        };
+        match this.control.command() {
+            control::KILL => {
+                this.kill();
+                this.finish(ExitReason::Killed);
+                return Poll::Ready(());
+            }
+            control::STOP if !this.stop_requested => {
+                this.stop_requested = true;
+                fut.ctx().stop();
+            }
+            _ => {}
+        }
+        let slot = &this.slot;
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            exit::with_slot(slot, || Pin::new(fut).poll(cx))
+        }));
+        let reason = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(())) => {
+                this.fut = None;
+                this.slot.take().unwrap_or(if this.stop_requested {
+                    ExitReason::Shutdown
+                } else {
+                    ExitReason::Normal
+                })
+            }
+            Err(payload) => {
+                this.kill();
+                ExitReason::Panic(panic_message(payload.as_ref()))
+            }
+        };
+        this.finish(reason);
+        Poll::Ready(())
+    }
+}
+
+impl<A: Actor<Context = Context<A>>> Drop for ChildTask<A> {
+    /// The task was dropped unfinished: its arbiter or runtime went away. That is a kill.
+    fn drop(&mut self) {
+        if self.fut.is_some() {
+            self.kill();
+            self.finish(ExitReason::Killed);
+        }
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), as `panic!` produced it.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}
+
+/// Starts `actor` on the current arbiter under a supervising task.
+pub(crate) fn launch_local<A: Actor<Context = Context<A>>>(
+    actor: A,
+    _arbiter: Option<&ArbiterHandle>,
+    control: Arc<Control>,
+    reporter: Option<Reporter>,
+) -> Result<Addr<A>, String> {
+    let ctx = Context::new();
+    let addr = ctx.address();
+    let fut = ctx.into_future(actor);
+    actix_rt::spawn(ChildTask::new(fut, control, reporter));
+    Ok(addr)
+}
+
+/// Starts `actor` on `arbiter` (another thread) under a supervising task.
+pub(crate) fn launch_on<A: Actor<Context = Context<A>> + Send>(
+    actor: A,
+    arbiter: Option<&ArbiterHandle>,
+    control: Arc<Control>,
+    reporter: Option<Reporter>,
+) -> Result<Addr<A>, String> {
+    let Some(arbiter) = arbiter else {
+        return launch_local(actor, None, control, reporter);
+    };
+    let (tx, rx) = channel::channel(16);
+    let spawned = arbiter.spawn_fn(move || {
+        let ctx = Context::with_receiver(rx);
+        let fut = ctx.into_future(actor);
+        actix_rt::spawn(ChildTask::new(fut, control, reporter));
+    });
+    if spawned {
+        Ok(Addr::new(tx))
+    } else {
+        Err("its arbiter is no longer running".into())
+    }
+}
+
+/// Runs a top-level actor (a root supervisor) under a supervising task with no reporter:
+/// its exit is only in `control`.
+pub(crate) fn launch_root<A: Actor<Context = Context<A>>>(
+    actor: A,
+    control: Arc<Control>,
+) -> Addr<A> {
+    let ctx = Context::new();
+    let addr = ctx.address();
+    let fut = ctx.into_future(actor);
+    actix_rt::spawn(ChildTask::new(fut, control, None));
+    addr
+}

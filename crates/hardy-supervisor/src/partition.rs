@@ -1,0 +1,192 @@
+//! Partition supervisors (Elixir `PartitionSupervisor`): N identical children, each key
+//! routed to `hash(key) % N`, the children spread over several arbiters (threads).
+//!
+//! One actor is one task on one thread; partitioning is how a hot actor scales over cores
+//! while each key keeps its order (the same key always reaches the same partition).
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Actor, Context};
+use actix_rt::ArbiterHandle;
+
+use crate::child::task::{launch_local, launch_on};
+use crate::spec::{FnStart, Launch};
+use crate::{
+    ChildId, ChildKind, ChildRef, ChildSpec, Error, ExitReason, Intensity, StartError, Supervisor,
+    SupervisorRef,
+};
+
+type Factory<A> = dyn Fn(usize) -> Result<A, StartError> + Send + Sync;
+
+/// Builds a partition supervisor of `partitions` children built by `factory(index)`.
+///
+/// ```
+/// use actix::prelude::*;
+/// use hardy_supervisor::PartitionSupervisor;
+///
+/// struct Shard(usize);
+/// impl Actor for Shard { type Context = Context<Self>; }
+///
+/// #[actix_rt::main]
+/// async fn main() {
+///     let shards = PartitionSupervisor::new(4, |i| Ok(Shard(i))).start().await.unwrap();
+///     let a = shards.partition_index(&"user:42");
+///     assert_eq!(a, shards.partition_index(&"user:42"));
+///     assert!(shards.partition(&"user:42").addr().is_some());
+///     shards.stop().await;
+/// }
+/// ```
+#[must_use]
+pub struct PartitionSupervisor<A: Actor> {
+    partitions: usize,
+    factory: Arc<Factory<A>>,
+    name: String,
+    intensity: Intensity,
+    arbiters: Vec<ArbiterHandle>,
+    launch: Launch<A>,
+}
+
+impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
+    /// `partitions` children (at least one), child `i` built by `factory(i)`.
+    pub fn new<F>(partitions: usize, factory: F) -> Self
+    where
+        F: Fn(usize) -> Result<A, StartError> + Send + Sync + 'static,
+    {
+        PartitionSupervisor {
+            partitions: partitions.max(1),
+            factory: Arc::new(factory),
+            name: "partition_supervisor".into(),
+            intensity: Intensity::default(),
+            arbiters: Vec::new(),
+            launch: launch_local::<A>,
+        }
+    }
+
+    /// The name in tracing events and introspection.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Restart intensity (default 3 in 5 s).
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.intensity = Intensity::new(max_restarts, period);
+        self
+    }
+
+    /// The id of partition `i`.
+    pub fn partition_id(i: usize) -> ChildId {
+        ChildId::from(format!("partition-{i}"))
+    }
+
+    fn specs(&self) -> Vec<ChildSpec> {
+        (0..self.partitions)
+            .map(|i| {
+                let factory = self.factory.clone();
+                let arbiter = match self.arbiters.len() {
+                    0 => None,
+                    n => Some(self.arbiters[i % n].clone()),
+                };
+                let start = FnStart {
+                    factory: move || factory(i),
+                    arbiter,
+                    launch: self.launch,
+                };
+                ChildSpec::from_start(Self::partition_id(i), ChildKind::Worker, Arc::new(start))
+            })
+            .collect()
+    }
+
+    /// Builds the supervisor actor (one-for-one), for nesting; reach it later with
+    /// [`PartitionRef::attach`].
+    pub fn build(&self) -> Result<Supervisor, Error> {
+        Supervisor::builder()
+            .name(self.name.clone())
+            .intensity(self.intensity.max_restarts, self.intensity.period)
+            .children(self.specs())
+            .build()
+    }
+
+    /// Builds and runs it as a root supervisor on the current arbiter.
+    pub async fn start(self) -> Result<PartitionRef<A>, Error> {
+        let sup = SupervisorRef::start_root(self.build()?);
+        PartitionRef::attach(sup, self.partitions).await
+    }
+}
+
+impl<A: Actor<Context = Context<A>> + Send> PartitionSupervisor<A> {
+    /// Spreads the partitions over `arbiters`, round-robin (partition `i` runs on
+    /// `arbiters[i % len]`).
+    pub fn spread_over(mut self, arbiters: Vec<ArbiterHandle>) -> Self {
+        self.arbiters = arbiters;
+        self.launch = launch_on::<A>;
+        self
+    }
+}
+
+/// A handle to a running partition supervisor: one stable [`ChildRef`] per partition.
+pub struct PartitionRef<A: Actor> {
+    sup: SupervisorRef,
+    parts: Vec<ChildRef<A>>,
+}
+
+impl<A: Actor> Clone for PartitionRef<A> {
+    fn clone(&self) -> Self {
+        PartitionRef {
+            sup: self.sup.clone(),
+            parts: self.parts.clone(),
+        }
+    }
+}
+
+impl<A: Actor> PartitionRef<A> {
+    /// Attaches to a running partition supervisor with `partitions` children.
+    pub async fn attach(sup: SupervisorRef, partitions: usize) -> Result<Self, Error> {
+        let mut parts = Vec::with_capacity(partitions);
+        for i in 0..partitions.max(1) {
+            let id = ChildId::from(format!("partition-{i}"));
+            parts.push(sup.child_ref::<A>(id).await?);
+        }
+        Ok(PartitionRef { sup, parts })
+    }
+
+    /// How many partitions.
+    pub fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The partition index of `key`: `hash(key) % partitions`, stable for the process.
+    pub fn partition_index<K: Hash + ?Sized>(&self, key: &K) -> usize {
+        let mut h = DefaultHasher::new();
+        key.hash(&mut h);
+        (h.finish() % self.parts.len() as u64) as usize
+    }
+
+    /// The partition that serves `key`.
+    pub fn partition<K: Hash + ?Sized>(&self, key: &K) -> &ChildRef<A> {
+        &self.parts[self.partition_index(key)]
+    }
+
+    /// Partition `i` (modulo the number of partitions).
+    pub fn nth(&self, i: usize) -> &ChildRef<A> {
+        &self.parts[i % self.parts.len()]
+    }
+
+    /// The untyped supervisor handle.
+    pub fn supervisor(&self) -> &SupervisorRef {
+        &self.sup
+    }
+
+    /// Stops the partitions in reverse order, then the supervisor.
+    pub async fn stop(&self) {
+        self.sup.stop().await
+    }
+
+    /// For a root supervisor: waits for its exit reason.
+    pub async fn wait(&self) -> Option<ExitReason> {
+        self.sup.wait().await
+    }
+}

@@ -1,0 +1,323 @@
+//! The supervisor actor: its state, how it is built, and its life cycle.
+//!
+//! A supervisor is an ordinary actix actor, so it can itself be the child of another
+//! supervisor (trees). It starts its children synchronously while it is built, so a child
+//! that fails to start fails the build (`FailedToStartChild`) — the parent sees a failed
+//! start, as in OTP. The restart rules live in [`restart`], stopping in [`stop`], the API in
+//! [`api`].
+
+mod api;
+mod restart;
+mod stop;
+
+use std::collections::{BTreeMap, HashMap};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Running, StreamHandler};
+use tokio::sync::{broadcast, mpsc, watch};
+
+pub use api::{
+    ChildStarted, CountChildren, DeleteChild, GetTree, RestartChild, StartChild, StopSupervisor,
+    Subscribe, TerminateChild, WhichChildren,
+};
+pub(crate) use api::{GetCell, StartChildCell};
+
+use crate::child::ExitReport;
+use crate::child_ref::Cell;
+use crate::intensity::RestartWindow;
+use crate::introspect::{Event, EventKind};
+use crate::spec::Started;
+use crate::{
+    check_childspecs, AutoShutdown, ChildId, ChildSpec, Error, ExitReason, Intensity, Strategy,
+    SupervisorRef,
+};
+
+/// Where a child is, as its supervisor keeps it.
+pub(crate) enum State {
+    Running(Started),
+    Restarting,
+    Stopped,
+}
+
+pub(crate) struct Child {
+    pub(crate) spec: ChildSpec,
+    pub(crate) state: State,
+    pub(crate) restarts: u32,
+    pub(crate) last_exit: Option<ExitReason>,
+    pub(crate) cell: Arc<dyn Cell>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Running,
+    ShuttingDown,
+    Done,
+}
+
+/// An OTP supervisor as an actix actor. Build one with [`Supervisor::builder`].
+///
+/// ```
+/// use actix::prelude::*;
+/// use hardy_supervisor::{ChildSpec, ChildStatus, Strategy, Supervisor};
+///
+/// struct Worker;
+/// impl Actor for Worker { type Context = Context<Self>; }
+///
+/// #[actix_rt::main]
+/// async fn main() {
+///     let sup = Supervisor::builder()
+///         .name("root")
+///         .strategy(Strategy::OneForAll)
+///         .child(ChildSpec::worker("a", || Ok(Worker)))
+///         .child(ChildSpec::worker("b", || Ok(Worker)))
+///         .start()
+///         .unwrap();
+///     let children = sup.which_children().await.unwrap();
+///     assert_eq!(children[0].id.to_string(), "b"); // newest first
+///     assert!(matches!(children[1].status, ChildStatus::Running(_)));
+///     sup.stop().await;
+/// }
+/// ```
+pub struct Supervisor {
+    pub(crate) name: Arc<str>,
+    pub(crate) strategy: Strategy,
+    pub(crate) auto_shutdown: AutoShutdown,
+    pub(crate) window: RestartWindow,
+    pub(crate) dynamic: bool,
+    pub(crate) max_children: Option<usize>,
+    pub(crate) children: BTreeMap<u64, Child>,
+    pub(crate) ids: HashMap<ChildId, u64>,
+    pub(crate) tx: mpsc::UnboundedSender<ExitReport>,
+    rx: Option<mpsc::UnboundedReceiver<ExitReport>>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) phase: Phase,
+    exited: watch::Sender<Option<ExitReason>>,
+}
+
+/// Builds a [`Supervisor`]: flags first, then children in start order.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct SupervisorBuilder {
+    name: Option<String>,
+    strategy: Strategy,
+    intensity: Intensity,
+    auto_shutdown: AutoShutdown,
+    children: Vec<ChildSpec>,
+    dynamic: bool,
+    max_children: Option<usize>,
+}
+
+impl SupervisorBuilder {
+    /// The name used in tracing events and introspection (default `"supervisor"`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The restart strategy (default one-for-one).
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Restart intensity: give up after more than `max_restarts` restarts within `period`
+    /// (default 3 in 5 s).
+    pub fn intensity(mut self, max_restarts: u32, period: std::time::Duration) -> Self {
+        self.intensity = Intensity::new(max_restarts, period);
+        self
+    }
+
+    /// When significant children shut the supervisor down (default never).
+    pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
+        self.auto_shutdown = auto_shutdown;
+        self
+    }
+
+    /// Adds a child; children start in the order they are added.
+    pub fn child(mut self, spec: ChildSpec) -> Self {
+        self.children.push(spec);
+        self
+    }
+
+    /// Adds several children.
+    pub fn children(mut self, specs: impl IntoIterator<Item = ChildSpec>) -> Self {
+        self.children.extend(specs);
+        self
+    }
+
+    pub(crate) fn dynamic(mut self, max_children: Option<usize>) -> Self {
+        self.dynamic = true;
+        self.max_children = max_children;
+        self
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        self.intensity.validate()?;
+        if self.dynamic && self.auto_shutdown != AutoShutdown::Never {
+            return Err(Error::InvalidFlags(
+                "a dynamic supervisor only allows auto_shutdown Never".into(),
+            ));
+        }
+        check_childspecs(&self.children)
+    }
+
+    /// Validates the flags and specs and starts the children in order, for use as the
+    /// start factory of a nested supervisor. On a child's start failure the children
+    /// already started are stopped in reverse order and the answer is
+    /// [`Error::FailedToStartChild`]. Must run inside an actix system.
+    pub fn build(self) -> Result<Supervisor, Error> {
+        self.validate()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut sup = Supervisor {
+            name: Arc::from(self.name.as_deref().unwrap_or("supervisor")),
+            strategy: self.strategy,
+            auto_shutdown: self.auto_shutdown,
+            window: RestartWindow::new(self.intensity),
+            dynamic: self.dynamic,
+            max_children: self.max_children,
+            children: BTreeMap::new(),
+            ids: HashMap::new(),
+            tx,
+            rx: Some(rx),
+            events: broadcast::channel(1024).0,
+            phase: Phase::Running,
+            exited: watch::Sender::new(None),
+        };
+        for spec in self.children {
+            let id = spec.id.clone();
+            let key = sup.insert(spec);
+            if let Err(reason) = sup.start_initial(key) {
+                sup.roll_back();
+                return Err(Error::FailedToStartChild { id, reason });
+            }
+        }
+        Ok(sup)
+    }
+
+    /// Builds the supervisor and runs it as a root (no parent) on the current arbiter.
+    pub fn start(self) -> Result<SupervisorRef, Error> {
+        Ok(SupervisorRef::start_root(self.build()?))
+    }
+}
+
+impl Supervisor {
+    /// A builder with Elixir's defaults: one-for-one, 3 restarts in 5 s, no auto shutdown.
+    pub fn builder() -> SupervisorBuilder {
+        SupervisorBuilder::default()
+    }
+
+    pub(crate) fn insert(&mut self, mut spec: ChildSpec) -> u64 {
+        // Keys are unique in the process, so a dynamic child's id (its key) never matches a
+        // child of another supervisor.
+        static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let key = NEXT_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.dynamic {
+            spec.id = ChildId::dynamic(key);
+        } else {
+            self.ids.insert(spec.id.clone(), key);
+        }
+        let cell = spec.start.new_cell();
+        self.children.insert(
+            key,
+            Child {
+                spec,
+                state: State::Stopped,
+                restarts: 0,
+                last_exit: None,
+                cell,
+            },
+        );
+        key
+    }
+
+    pub(crate) fn remove(&mut self, key: u64) {
+        if let Some(child) = self.children.remove(&key) {
+            child.cell.set_down(false);
+            if !self.dynamic {
+                self.ids.remove(&child.spec.id);
+            }
+        }
+    }
+
+    pub(crate) fn key_of(&self, id: &ChildId) -> Option<u64> {
+        if self.dynamic {
+            id.number().filter(|k| self.children.contains_key(k))
+        } else {
+            self.ids.get(id).copied()
+        }
+    }
+
+    pub(crate) fn emit(&self, kind: EventKind) {
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(Event {
+                supervisor: self.name.clone(),
+                kind,
+            });
+        }
+    }
+}
+
+impl Actor for Supervisor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if let Some(rx) = self.rx.take() {
+            ctx.add_stream(Reports(rx));
+        }
+        tracing::debug!(supervisor = %self.name, children = self.children.len(), "supervisor started");
+    }
+
+    /// A stop from outside (the parent's shutdown, or the last address dropped) first
+    /// stops the children; the supervisor ends when they are gone.
+    fn stopping(&mut self, ctx: &mut Context<Self>) -> Running {
+        match self.phase {
+            Phase::Done => Running::Stop,
+            Phase::Running => {
+                self.shutdown(ExitReason::Shutdown, ctx);
+                Running::Continue
+            }
+            Phase::ShuttingDown => Running::Continue,
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    /// A supervisor killed without stopping (brutal kill) kills its children, so nothing
+    /// is left running unsupervised.
+    fn drop(&mut self) {
+        for child in self.children.values() {
+            if let State::Running(started) = &child.state {
+                started.control.request(crate::child::control::KILL);
+            }
+        }
+    }
+}
+
+impl StreamHandler<ExitReport> for Supervisor {
+    fn handle(&mut self, report: ExitReport, ctx: &mut Context<Self>) {
+        self.child_exited(report, ctx);
+    }
+
+    fn finished(&mut self, _ctx: &mut Context<Self>) {}
+}
+
+/// Exit reports of the children, as a stream the actor handles one by one.
+struct Reports(mpsc::UnboundedReceiver<ExitReport>);
+
+impl futures::Stream for Reports {
+    type Item = ExitReport;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<ExitReport>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// Stops the actor once its shutdown is complete.
+pub(crate) fn finish(sup: &mut Supervisor, reason: ExitReason, ctx: &mut Context<Supervisor>) {
+    sup.phase = Phase::Done;
+    sup.exited.send_replace(Some(reason.clone()));
+    crate::exit(reason);
+    ctx.stop();
+}

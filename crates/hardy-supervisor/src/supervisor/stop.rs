@@ -1,0 +1,225 @@
+//! Stopping children: one at a time in reverse start order, or all at once with one
+//! shared deadline (dynamic supervisors), honouring each child's [`Shutdown`].
+//!
+//! Stopping is the only asynchronous part of a supervisor. It runs under `ctx.wait`, so the
+//! supervisor's mailbox waits meanwhile — OTP's supervisor is busy while it terminates
+//! children, too.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::fut::{ActorFutureExt, WrapFuture};
+use actix::{AsyncContext, Context};
+use futures::future::join_all;
+use tokio::time::Instant;
+
+use super::{finish, Phase, State, Supervisor};
+use crate::child::control::{KILL, STOP};
+use crate::child::Control;
+use crate::introspect::EventKind;
+use crate::{ExitReason, Pid, RestartType, Shutdown};
+
+/// One child taken out of the running set, to be stopped.
+pub(crate) struct Stopping {
+    key: u64,
+    pid: Pid,
+    control: Arc<Control>,
+    shutdown: Shutdown,
+}
+
+impl Stopping {
+    /// Stops this child as its `Shutdown` says.
+    pub(crate) async fn stop(self) -> (u64, Pid, ExitReason) {
+        let reason = stop_one(&self.control, self.shutdown).await;
+        (self.key, self.pid, reason)
+    }
+}
+
+/// What becomes of a stopped child's spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum After {
+    /// It will be started again by a group restart.
+    Restart,
+    /// It stays stopped (terminate_child, shutdown).
+    Stay,
+}
+
+/// How many child stops there are, and the results.
+pub(crate) type Stopped = Vec<(u64, Pid, ExitReason)>;
+
+/// Asks `control`'s child to stop as `shutdown` says and waits for its exit.
+pub(crate) async fn stop_one(control: &Control, shutdown: Shutdown) -> ExitReason {
+    match shutdown {
+        Shutdown::BrutalKill => control.request(KILL),
+        Shutdown::Infinity => control.request(STOP),
+        Shutdown::Timeout(d) => {
+            control.request(STOP);
+            if tokio::time::timeout(d, control.wait()).await.is_err() {
+                control.request(KILL);
+            }
+        }
+    }
+    control.wait().await
+}
+
+async fn stop_in_order(list: Vec<Stopping>) -> Stopped {
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let reason = stop_one(&s.control, s.shutdown).await;
+        out.push((s.key, s.pid, reason));
+    }
+    out
+}
+
+/// Stops all at once; `Timeout`s share one deadline (the longest timeout from now).
+async fn stop_concurrently(list: Vec<Stopping>) -> Stopped {
+    let mut longest = Some(Duration::ZERO);
+    for s in &list {
+        match s.shutdown {
+            Shutdown::BrutalKill => s.control.request(KILL),
+            Shutdown::Infinity => {
+                longest = None;
+                s.control.request(STOP)
+            }
+            Shutdown::Timeout(d) => {
+                longest = longest.map(|l| l.max(d));
+                s.control.request(STOP)
+            }
+        }
+    }
+    let all = join_all(list.iter().map(|s| s.control.wait()));
+    let reasons = match longest {
+        None => all.await,
+        Some(d) => {
+            let mut all = std::pin::pin!(all);
+            match tokio::time::timeout_at(Instant::now() + d, all.as_mut()).await {
+                Ok(reasons) => reasons,
+                Err(_) => {
+                    for s in &list {
+                        s.control.request(KILL);
+                    }
+                    all.await
+                }
+            }
+        }
+    };
+    list.into_iter()
+        .zip(reasons)
+        .map(|(s, r)| (s.key, s.pid, r))
+        .collect()
+}
+
+impl Supervisor {
+    /// Takes the running ones among `keys` out of the running set, in the given order.
+    /// Temporary children are forgotten right away.
+    pub(crate) fn take_for_stop(&mut self, keys: &[u64], after: After) -> Vec<Stopping> {
+        let mut list = Vec::with_capacity(keys.len());
+        for &key in keys {
+            let Some(child) = self.children.get_mut(&key) else {
+                continue;
+            };
+            let restarting = after == After::Restart;
+            match child.state {
+                State::Running(_) => {}
+                State::Restarting if !restarting => {
+                    // Terminating a child that is being restarted ends the restart.
+                    child.state = State::Stopped;
+                    child.cell.set_down(false);
+                    continue;
+                }
+                _ => continue,
+            }
+            let state = if restarting {
+                State::Restarting
+            } else {
+                State::Stopped
+            };
+            let State::Running(started) = std::mem::replace(&mut child.state, state) else {
+                continue;
+            };
+            child.cell.set_down(restarting);
+            list.push(Stopping {
+                key,
+                pid: started.pid,
+                control: started.control,
+                shutdown: child.spec.shutdown,
+            });
+            if child.spec.restart == RestartType::Temporary {
+                self.remove(key);
+            }
+        }
+        list
+    }
+
+    /// Stops `keys` (already in stop order) and then runs `then` on the actor.
+    pub(crate) fn stop_then(
+        &mut self,
+        keys: &[u64],
+        after: After,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>, Stopped) + 'static,
+    ) {
+        let list = self.take_for_stop(keys, after);
+        if list.is_empty() {
+            then(self, ctx, Vec::new());
+            return;
+        }
+        let fut = if self.dynamic {
+            futures::future::Either::Left(stop_concurrently(list))
+        } else {
+            futures::future::Either::Right(stop_in_order(list))
+        };
+        ctx.wait(fut.into_actor(self).map(move |stopped, act, ctx| {
+            act.record_stops(&stopped);
+            then(act, ctx, stopped)
+        }));
+    }
+
+    pub(crate) fn record_stops(&mut self, stopped: &Stopped) {
+        for (key, pid, reason) in stopped {
+            let id = match self.children.get_mut(key) {
+                Some(child) => {
+                    child.last_exit = Some(reason.clone());
+                    child.spec.id.clone()
+                }
+                None if self.dynamic => crate::ChildId::dynamic(*key),
+                None => continue,
+            };
+            tracing::info!(supervisor = %self.name, child = %id, pid = pid.0, reason = %reason, "child stopped");
+            self.emit(EventKind::Exited {
+                id,
+                pid: *pid,
+                reason: reason.clone(),
+            });
+        }
+    }
+
+    /// Stops all children (reverse start order; dynamic: concurrently), then exits with
+    /// `reason`. Does nothing if already shutting down.
+    pub(crate) fn shutdown(&mut self, reason: ExitReason, ctx: &mut Context<Self>) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        self.phase = Phase::ShuttingDown;
+        tracing::info!(supervisor = %self.name, reason = %reason, "supervisor shutting down");
+        let keys: Vec<u64> = self.children.keys().rev().copied().collect();
+        self.stop_then(&keys, After::Stay, ctx, move |act, ctx, _| {
+            act.emit(EventKind::Exiting {
+                reason: reason.clone(),
+            });
+            tracing::info!(supervisor = %act.name, reason = %reason, "supervisor exited");
+            finish(act, reason, ctx);
+        });
+    }
+
+    /// Stops the children still running after a failed start, in reverse order, without
+    /// waiting (the build is synchronous). Each is still stopped as its `Shutdown` says.
+    pub(crate) fn roll_back(&mut self) {
+        let keys: Vec<u64> = self.children.keys().rev().copied().collect();
+        let list = self.take_for_stop(&keys, After::Stay);
+        self.phase = Phase::Done;
+        if !list.is_empty() {
+            actix_rt::spawn(stop_in_order(list));
+        }
+    }
+}
