@@ -4,4 +4,7 @@
 //! and replies are matched to requests in FIFO order.
 #![deny(missing_docs)]
 
+pub mod cmd;
 pub mod resp;
+
+pub use cmd::{cmd, Cmd, ToArg};

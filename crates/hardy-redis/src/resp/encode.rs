@@ -153,3 +153,13 @@ fn double(out: &mut BytesMut, d: f64) {
     }
     out.put_slice(wire::CRLF);
 }
+
+/// The command fast path: a [`Cmd`](crate::Cmd) is already RESP, so this is a copy.
+impl Encoder<&crate::Cmd> for RespEncoder {
+    type Error = ProtocolError;
+
+    fn encode(&mut self, cmd: &crate::Cmd, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        cmd.write_to(out);
+        Ok(())
+    }
+}

@@ -33,3 +33,5 @@ pub use error::ProtocolError;
 pub use frame::Frame;
 pub use limits::{Limits, MAX_DEPTH_CEILING};
 pub use server_error::ServerError;
+
+pub(crate) use encode::header;
