@@ -155,7 +155,9 @@ impl RedisServer {
     }
 
     /// Freezes the server with `SIGSTOP`: connections stay open but nothing is answered,
-    /// like a stalled host. Undo with [`resume`](Self::resume).
+    /// like a stalled host. Undo with [`resume`](Self::resume); [`stop`](Self::stop),
+    /// [`kill`](Self::kill) and drop also work on a paused server, but [`command`](Self::command)
+    /// and the `client_kill` methods wait (up to 60 s) for an answer.
     pub fn pause(&self) -> Result<()> {
         self.running()?.signal(libc::SIGSTOP)
     }
