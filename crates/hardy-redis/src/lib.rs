@@ -6,5 +6,7 @@
 
 pub mod cmd;
 pub mod resp;
+pub mod value;
 
 pub use cmd::{cmd, Cmd, ToArg};
+pub use value::{FromRedis, TypeError};

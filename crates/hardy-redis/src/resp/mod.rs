@@ -35,3 +35,4 @@ pub use limits::{Limits, MAX_DEPTH_CEILING};
 pub use server_error::ServerError;
 
 pub(crate) use encode::header;
+pub(crate) use parse::parse_double;

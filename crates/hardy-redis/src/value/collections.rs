@@ -1,0 +1,150 @@
+//! [`FromRedis`] for containers: `Option`, sequences, sets, maps and tuples.
+//!
+//! Sequences pre-allocate only as many slots as the decoded reply actually holds, so a
+//! conversion never sizes memory from anything but data already received.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, Hash};
+
+use super::{value, FromRedis, TypeError};
+use crate::resp::Frame;
+
+impl<T: FromRedis> FromRedis for Option<T> {
+    fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        match frame.into_value() {
+            Frame::Null => Ok(None),
+            frame => T::from_redis(frame).map(Some),
+        }
+    }
+}
+
+/// The elements of a sequence-like reply: an array, set or push; a map as one
+/// `[key, value]` array per pair; null as nothing.
+fn elements(frame: Frame, expected: &'static str) -> Result<Vec<Frame>, TypeError> {
+    match value(frame)? {
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => Ok(items),
+        Frame::Map(pairs) => Ok(pairs
+            .into_iter()
+            .map(|(k, v)| Frame::Array(vec![k, v]))
+            .collect()),
+        Frame::Null => Ok(Vec::new()),
+        other => Err(TypeError::mismatch(expected, &other)),
+    }
+}
+
+/// Groups a flat array `[a1, b1, a2, b2, ...]` into `[[a1, b1], [a2, b2], ...]` when the
+/// target elements are tuples of `arity` and the array is not already nested (every
+/// element an aggregate of `arity` elements).
+fn regroup(items: Vec<Frame>, arity: usize) -> Result<Vec<Frame>, TypeError> {
+    let nested = items.iter().all(|f| {
+        f.value()
+            .as_slice()
+            .is_some_and(|inner| inner.len() == arity)
+    });
+    if arity < 2 || nested {
+        return Ok(items);
+    }
+    if items.len() % arity != 0 {
+        return Err(TypeError::Mismatch {
+            expected: "a flat array whose length is a multiple of the tuple's arity",
+            got: format!("array of {} elements", items.len()),
+        });
+    }
+    let mut groups = Vec::with_capacity(items.len() / arity);
+    let mut items = items.into_iter();
+    while items.len() > 0 {
+        groups.push(Frame::Array(items.by_ref().take(arity).collect()));
+    }
+    Ok(groups)
+}
+
+impl<T: FromRedis> FromRedis for Vec<T> {
+    fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        let items = regroup(elements(frame, "an array")?, T::FLAT_ARITY)?;
+        items.into_iter().map(T::from_redis).collect()
+    }
+}
+
+impl<T: FromRedis + Eq + Hash, S: BuildHasher + Default> FromRedis for HashSet<T, S> {
+    fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        let items = regroup(elements(frame, "a set or array")?, T::FLAT_ARITY)?;
+        items.into_iter().map(T::from_redis).collect()
+    }
+}
+
+impl<T: FromRedis + Ord> FromRedis for BTreeSet<T> {
+    fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        let items = regroup(elements(frame, "a set or array")?, T::FLAT_ARITY)?;
+        items.into_iter().map(T::from_redis).collect()
+    }
+}
+
+/// The pairs of a map-like reply: a RESP3 map, or a flat RESP2 array of even length.
+fn pairs(frame: Frame) -> Result<Vec<(Frame, Frame)>, TypeError> {
+    const EXPECTED: &str = "a map or a flat array of key/value pairs";
+    match value(frame)? {
+        Frame::Map(pairs) => Ok(pairs),
+        Frame::Null => Ok(Vec::new()),
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) if items.len() % 2 == 0 => {
+            let mut pairs = Vec::with_capacity(items.len() / 2);
+            let mut items = items.into_iter();
+            while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                pairs.push((k, v));
+            }
+            Ok(pairs)
+        }
+        other => Err(TypeError::mismatch(EXPECTED, &other)),
+    }
+}
+
+impl<K, V, S> FromRedis for HashMap<K, V, S>
+where
+    K: FromRedis + Eq + Hash,
+    V: FromRedis,
+    S: BuildHasher + Default,
+{
+    fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        pairs(frame)?
+            .into_iter()
+            .map(|(k, v)| Ok((K::from_redis(k)?, V::from_redis(v)?)))
+            .collect()
+    }
+}
+
+impl<K: FromRedis + Ord, V: FromRedis> FromRedis for BTreeMap<K, V> {
+    fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        pairs(frame)?
+            .into_iter()
+            .map(|(k, v)| Ok((K::from_redis(k)?, V::from_redis(v)?)))
+            .collect()
+    }
+}
+
+macro_rules! tuple_from_redis {
+    ($n:literal => $($name:ident)+) => {
+        impl<$($name: FromRedis),+> FromRedis for ($($name,)+) {
+            const FLAT_ARITY: usize = $n;
+
+            fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+                let items = match value(frame)? {
+                    Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => items,
+                    other => return Err(TypeError::mismatch("an array", &other)),
+                };
+                if items.len() != $n {
+                    return Err(TypeError::WrongLength { expected: $n, got: items.len() });
+                }
+                let mut items = items.into_iter();
+                Ok(($(
+                    $name::from_redis(items.next().unwrap_or(Frame::Null))?,
+                )+))
+            }
+        }
+    };
+}
+
+tuple_from_redis!(1 => A);
+tuple_from_redis!(2 => A B);
+tuple_from_redis!(3 => A B C);
+tuple_from_redis!(4 => A B C D);
+tuple_from_redis!(5 => A B C D E);
+tuple_from_redis!(6 => A B C D E F);
