@@ -20,6 +20,11 @@ use super::limits::Limits;
 use super::parse;
 use super::wire::{self, Layout, LineEnd};
 
+/// Most the decoder pre-sizes its buffer by at once, whatever `max_bulk_len` allows:
+/// a limit raised past what the machine can allocate must not turn one header into an
+/// allocation failure. Beyond this the buffer grows as data arrives.
+const MAX_PRESIZE: usize = 512 << 20;
+
 /// A `tokio_util` [`Decoder`] for RESP2 and RESP3 replies.
 ///
 /// It assumes what `FramedRead` guarantees: between calls the buffer is only appended to,
@@ -121,7 +126,7 @@ impl RespDecoder {
                         // Pre-size the buffer for the announced payload (already checked
                         // against max_bulk_len), so reads land in place instead of
                         // repeatedly growing and copying it.
-                        buf.reserve(end - buf.len());
+                        buf.reserve((end - buf.len()).min(MAX_PRESIZE));
                         return Ok(None);
                     }
                     Some(end) if &buf[end - 2..end] != wire::CRLF => {
@@ -156,10 +161,12 @@ impl RespDecoder {
             return Ok(None);
         };
         let max = self.limits.max_bulk_len();
-        match usize::try_from(len) {
-            Ok(n) if n <= max => Ok(Some(after_line + n + 2)),
-            _ => Err(ProtocolError::BulkTooLong { len, max }),
-        }
+        usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= max)
+            .and_then(|n| after_line.checked_add(n)?.checked_add(2))
+            .map(Some)
+            .ok_or(ProtocolError::BulkTooLong { len, max })
     }
 
     /// For an aggregate header, how many frames follow it (0 for empty or null), after

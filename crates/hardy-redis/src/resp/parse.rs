@@ -70,7 +70,9 @@ impl Parser {
         let data_end = usize::try_from(len)
             .ok()
             .and_then(|n| data_start.checked_add(n))
-            .filter(|&e| self.bytes.get(e..e + 2) == Some(wire::CRLF))
+            .filter(|&e| {
+                e.checked_add(2).and_then(|end| self.bytes.get(e..end)) == Some(wire::CRLF)
+            })
             .ok_or(ProtocolError::MissingCrlf)?;
         self.pos = data_end + 2;
         let data = self.bytes.slice(data_start..data_end);
