@@ -116,7 +116,8 @@ fn cut_at(wire: &[u8], mut cuts: Vec<usize>) -> Vec<&[u8]> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default; set PROPTEST_CASES for a longer run.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn frames_survive_a_split_at_every_byte_boundary(frames in proptest::collection::vec(frame(), 1..4)) {
