@@ -276,7 +276,12 @@ impl Actor for Supervisor {
             Phase::Done => Running::Stop,
             Phase::Running => {
                 self.shutdown(ExitReason::Shutdown, ctx);
-                Running::Continue
+                // With no child to wait for, the shutdown is already complete.
+                if self.phase == Phase::Done {
+                    Running::Stop
+                } else {
+                    Running::Continue
+                }
             }
             Phase::ShuttingDown => Running::Continue,
         }

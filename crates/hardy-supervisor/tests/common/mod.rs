@@ -44,6 +44,17 @@ pub struct Worker {
     pub ignore_stop: bool,
 }
 
+impl Worker {
+    /// A worker with a throw-away log.
+    pub fn quiet(name: &str) -> Self {
+        Worker {
+            name: name.to_owned(),
+            log: Log::default(),
+            ignore_stop: false,
+        }
+    }
+}
+
 impl Actor for Worker {
     type Context = Context<Self>;
 
