@@ -128,8 +128,10 @@ pub trait Connection: Sized + Unpin + 'static {
 /// the state machine through `cx` ([`Ctx::connect`], [`Ctx::disconnect`]); those steps run
 /// right after it returns, so its reply goes out first.
 pub trait Handle<M: Message>: Connection {
-    /// The reply: a plain value, or any actix `MessageResponse` such as
-    /// `actix::ResponseFuture`.
+    /// The reply: any actix `MessageResponse`. actix implements it for `()`, `String`,
+    /// numbers, `bool`, `Option`, `Result`, `Vec` and its response types
+    /// (`actix::ResponseFuture` for a reply that comes later); wrap any other value in
+    /// `actix::MessageResult`.
     type Result: MessageResponse<ConnectionActor<Self>, M>;
 
     /// Handles one request.

@@ -117,9 +117,11 @@ impl StateWatch {
         self.changes.subscribe()
     }
 
-    /// Waits until the state satisfies `pred`, and returns that state.
+    /// Waits until the current state satisfies `pred`, and returns that state.
     ///
-    /// Returns at once when it already does.
+    /// Returns at once when it already does. It looks at the latest state only: a
+    /// transient state (such as `Disconnected` right before `Backoff`) can be missed. To
+    /// see every transition, subscribe to [`changes`](Self::changes) before the event.
     pub async fn wait_for(&self, mut pred: impl FnMut(&ConnState) -> bool) -> ConnState {
         let mut rx = self.subscribe();
         let result = rx.wait_for(|s| pred(s)).await.map(|s| s.clone());
