@@ -76,6 +76,20 @@ impl ExitSlot {
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<ExitSlot>>> = const { RefCell::new(None) };
+    static SHARED: Rc<ExitSlot> = Rc::new(ExitSlot::default());
+}
+
+/// A slot for one poll of a child: the thread's shared slot (no allocation per child), or a
+/// fresh one when a slot is already installed (a poll nested in another poll).
+///
+/// The caller must `take` the slot after the poll, so nothing is left for the next child.
+pub(crate) fn slot_for_poll() -> Rc<ExitSlot> {
+    let nested = CURRENT.with(|c| c.borrow().is_some());
+    if nested {
+        Rc::new(ExitSlot::default())
+    } else {
+        SHARED.with(Rc::clone)
+    }
 }
 
 /// Runs `f` with `slot` as the place where [`exit`] records reasons, restoring the previous

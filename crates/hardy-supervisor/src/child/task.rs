@@ -14,7 +14,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
@@ -24,7 +23,7 @@ use actix_rt::ArbiterHandle;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::control::{self, Control};
-use crate::exit::{self, ExitSlot};
+use crate::exit;
 use crate::{ExitReason, Pid};
 
 /// An exit the child ended by itself (not on the supervisor's request).
@@ -46,7 +45,8 @@ pub(crate) struct Reporter {
 struct ChildTask<A: Actor<Context = Context<A>>> {
     fut: Option<ContextFut<A, Context<A>>>,
     control: Arc<Control>,
-    slot: Rc<ExitSlot>,
+    /// A reason recorded with `exit` in an earlier poll than the one that ended the actor.
+    early: Option<ExitReason>,
     reporter: Option<Reporter>,
     stop_requested: bool,
 }
@@ -60,7 +60,7 @@ impl<A: Actor<Context = Context<A>>> ChildTask<A> {
         ChildTask {
             fut: Some(fut),
             control,
-            slot: Rc::new(ExitSlot::default()),
+            early: None,
             reporter,
             stop_requested: false,
         }
@@ -84,8 +84,9 @@ impl<A: Actor<Context = Context<A>>> ChildTask<A> {
     fn kill(&mut self) {
         if let Some(mut fut) = self.fut.take() {
             fut.ctx().terminate();
-            let slot = &self.slot;
-            let _ = catch_unwind(AssertUnwindSafe(|| exit::with_slot(slot, || drop(fut))));
+            let slot = exit::slot_for_poll();
+            let _ = catch_unwind(AssertUnwindSafe(|| exit::with_slot(&slot, || drop(fut))));
+            slot.take();
         }
     }
 }
@@ -111,15 +112,19 @@ impl<A: Actor<Context = Context<A>>> Future for ChildTask<A> {
             }
             _ => {}
         }
-        let slot = &this.slot;
+        let slot = exit::slot_for_poll();
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            exit::with_slot(slot, || Pin::new(fut).poll(cx))
+            exit::with_slot(&slot, || Pin::new(fut).poll(cx))
         }));
+        let recorded = slot.take().or(this.early.take());
         let reason = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                this.early = recorded;
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(())) => {
                 this.fut = None;
-                this.slot.take().unwrap_or(if this.stop_requested {
+                recorded.unwrap_or(if this.stop_requested {
                     ExitReason::Shutdown
                 } else {
                     ExitReason::Normal
