@@ -61,7 +61,7 @@ async fn main() {
     let mut events = workers.subscribe().await.expect("events");
     let db = workers.child_ref::<Worker>("db").await.expect("db");
     let _ = db.send(Crash).await; // answers Err(Closed): the incarnation died
-    // rest_for_one: db and the cache started after it are restarted; wait for the cache.
+                                  // rest_for_one: db and the cache started after it are restarted; wait for the cache.
     while let Ok(ev) = events.recv().await {
         if matches!(&ev.kind, EventKind::Started { id, .. } if id.name() == Some("cache")) {
             break;

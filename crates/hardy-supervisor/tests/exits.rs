@@ -235,3 +235,60 @@ impl Handler<ThreadName> for Worker {
         format!("{:?}", std::thread::current().id())
     }
 }
+
+/// Records a reason in one handler and stops in a later one.
+struct ExitsLater {
+    _not_send: std::rc::Rc<()>,
+}
+
+impl Actor for ExitsLater {
+    type Context = Context<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Record;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct StopNow;
+
+impl Handler<Record> for ExitsLater {
+    type Result = ();
+    fn handle(&mut self, _: Record, _: &mut Context<Self>) {
+        exit(ExitReason::ShutdownWith("drained".into()));
+    }
+}
+
+impl Handler<StopNow> for ExitsLater {
+    type Result = ();
+    fn handle(&mut self, _: StopNow, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+#[actix_rt::test]
+async fn exit_recorded_in_an_earlier_handler_is_the_reason_of_a_later_stop() {
+    // `ExitsLater` holds an `Rc`: a child needs no `Send` and no trait of ours.
+    let sup = Supervisor::builder()
+        .child(
+            ChildSpec::worker("later", || {
+                Ok(ExitsLater {
+                    _not_send: std::rc::Rc::new(()),
+                })
+            })
+            .restart(RestartType::Transient),
+        )
+        .start()
+        .unwrap();
+    let mut ev = sup.subscribe().await.unwrap();
+    let child = sup.child_ref::<ExitsLater>("later").await.unwrap();
+    child.send(Record).await.unwrap();
+    child.do_send(StopNow).unwrap();
+    assert_eq!(
+        exited(&mut ev, "later").await,
+        ExitReason::ShutdownWith("drained".into())
+    );
+    assert_eq!(status_of(&sup, "later").await, Some(ChildStatus::Undefined));
+    sup.stop().await;
+}
