@@ -186,15 +186,37 @@ pub(crate) fn launch_on<A: Actor<Context = Context<A>> + Send>(
         return launch_local(actor, None, control, reporter);
     };
     let (tx, rx) = channel::channel(16);
+    let mut pending = NotLaunched(Some((control, reporter)));
     let spawned = arbiter.spawn_fn(move || {
-        let ctx = Context::with_receiver(rx);
-        let fut = ctx.into_future(actor);
-        actix_rt::spawn(ChildTask::new(fut, control, reporter));
+        if let Some((control, reporter)) = pending.0.take() {
+            let ctx = Context::with_receiver(rx);
+            let fut = ctx.into_future(actor);
+            actix_rt::spawn(ChildTask::new(fut, control, reporter));
+        }
     });
     if spawned {
         Ok(Addr::new(tx))
     } else {
         Err("its arbiter is no longer running".into())
+    }
+}
+
+/// The start of a child on another arbiter, until it ran there. If the arbiter drops it
+/// unrun (it stopped meanwhile), the child counts as killed, so nobody waits forever.
+struct NotLaunched(Option<(Arc<Control>, Option<Reporter>)>);
+
+impl Drop for NotLaunched {
+    fn drop(&mut self) {
+        if let Some((control, reporter)) = self.0.take() {
+            control.finish(ExitReason::Killed);
+            if let Some(r) = reporter {
+                let _ = r.tx.send(ExitReport {
+                    key: r.key,
+                    pid: r.pid,
+                    reason: ExitReason::Killed,
+                });
+            }
+        }
     }
 }
 
