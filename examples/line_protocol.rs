@@ -42,6 +42,16 @@ struct LineClient {
     waiting: VecDeque<oneshot::Sender<Result<String, AskError>>>,
 }
 
+impl LineClient {
+    fn new(addr: SocketAddr) -> Self {
+        LineClient {
+            addr,
+            writer: None,
+            waiting: VecDeque::new(),
+        }
+    }
+}
+
 /// What a caller of [`Ask`] can be told instead of an answer.
 #[derive(Debug, thiserror::Error)]
 enum AskError {
@@ -125,16 +135,12 @@ async fn main() -> Res {
     let mut server = serve(listener);
     println!("line server listening on {addr}");
 
-    let client = ConnectionActor::builder(LineClient {
-        addr,
-        writer: None,
-        waiting: VecDeque::new(),
-    })
-    .name("line-demo")
-    .backoff(Exponential::new(ms(100), 2.0, ms(1000)).jitter(Jitter::None));
-    let watch = client.watch();
+    let builder = ConnectionActor::builder(LineClient::new(addr))
+        .name("line-demo")
+        .backoff(Exponential::new(ms(100), 2.0, ms(1000)).jitter(Jitter::None));
+    let watch = builder.watch();
     let mut changes = watch.changes(); // subscribe before starting: see every transition
-    let client = client.start();
+    let client = builder.start();
 
     print_changes_until(&mut changes, ConnState::is_connected).await?;
     let hello = client.send(Ask("hello".into())).await?;
