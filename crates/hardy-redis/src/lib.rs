@@ -4,9 +4,25 @@
 //! and replies are matched to requests in FIFO order.
 #![deny(missing_docs)]
 
+mod client;
 pub mod cmd;
+mod config;
+mod conn;
+mod error;
+mod handshake;
+mod messages;
+mod pipeline;
 pub mod resp;
+mod slots;
 pub mod value;
 
+pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
+pub use config::{Config, Protocol, Secret};
+pub use conn::RedisConn;
+pub use error::Error;
+pub use handshake::Link;
+pub use messages::{Batch, Command, Enqueued, NoReply};
+pub use pipeline::Pipeline;
+pub use resp::{Frame, ServerError};
 pub use value::{FromRedis, TypeError};

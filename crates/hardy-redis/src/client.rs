@@ -1,0 +1,210 @@
+//! [`Redis`]: the handle applications hold, with typed requests and the command timeout.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Addr, Handler, Message};
+use hardy_connection::{Builder, ConnState, ConnectionActor, Failure, StartError, StateWatch};
+
+use crate::conn::RedisConn;
+use crate::messages::{Batch, Command, NoReply};
+use crate::resp::{Frame, ServerError};
+use crate::{Cmd, Config, Error, FromRedis, Pipeline};
+
+/// The actor that owns one connection to Redis.
+pub type RedisActor = ConnectionActor<RedisConn>;
+
+/// A handle on a Redis connection actor: cheap to clone, `Send`, usable from any thread.
+///
+/// Concurrent requests from all clones share one socket and are pipelined automatically.
+///
+/// ```no_run
+/// use hardy_redis::{cmd, Config, Redis};
+///
+/// # async fn demo() -> Result<(), hardy_redis::Error> {
+/// let redis = Redis::connect("redis://127.0.0.1:6379".parse()?).await?;
+/// redis.command::<()>(cmd("SET").arg("greeting").arg("hello")).await?;
+/// let greeting: String = redis.command(cmd("GET").arg("greeting")).await?;
+/// assert_eq!(greeting, "hello");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Redis {
+    addr: Addr<RedisActor>,
+    timeout: Option<Duration>,
+    state: StateWatch,
+}
+
+impl Redis {
+    /// A connection builder with `config` applied (name, backoff, connect timeout, health
+    /// check): add options, then `.build()` for a supervisor's child factory.
+    pub fn builder(config: Config) -> Builder<RedisConn> {
+        let mut builder = ConnectionActor::builder(RedisConn::new(Arc::new(config.clone())))
+            .name(format!("redis {}", config.peer()))
+            .backoff(config.backoff_policy())
+            .connect_timeout(config.connect_timeout);
+        if let Some(interval) = config.health_check {
+            let deadline = config.command_timeout.unwrap_or(Duration::from_secs(5));
+            builder = builder.health_check(interval, deadline);
+        }
+        builder
+    }
+
+    /// The actor, built but not started: what a supervisor's child factory returns.
+    pub fn actor(config: Config) -> RedisActor {
+        Redis::builder(config).build()
+    }
+
+    /// Starts a connection actor on the current arbiter and returns at once (async
+    /// connect): requests wait for the first connect, then fail fast with
+    /// [`Error::NotConnected`] while it reconnects.
+    pub fn start(config: Config) -> Redis {
+        let timeout = config.command_timeout;
+        let builder = Redis::builder(config);
+        let state = builder.watch();
+        Redis {
+            addr: builder.start(),
+            timeout,
+            state,
+        }
+    }
+
+    /// Starts a connection actor and waits until it is connected (sync connect). Fails if
+    /// the first connect fails; nothing retries then.
+    pub async fn connect(config: Config) -> Result<Redis, Error> {
+        let timeout = config.command_timeout;
+        let builder = Redis::builder(config);
+        let state = builder.watch();
+        let addr = builder.start_connected().await.map_err(|e| match e {
+            StartError::Connect(failure) => failure_to_error(failure),
+            StartError::Stopped(reason) => Error::Stopped(reason.to_string().into()),
+            other => Error::Stopped(other.to_string().into()),
+        })?;
+        Ok(Redis {
+            addr,
+            timeout,
+            state,
+        })
+    }
+
+    /// A handle on an actor started some other way (e.g. by a supervisor), with the
+    /// command timeout of `config` and the actor's state handle.
+    pub fn from_addr(addr: Addr<RedisActor>, config: &Config, state: StateWatch) -> Redis {
+        Redis {
+            addr,
+            timeout: config.command_timeout,
+            state,
+        }
+    }
+
+    /// The actor's address, to send [`Command`], [`Batch`] or [`NoReply`] yourself (or
+    /// to make a `Recipient`).
+    pub fn addr(&self) -> &Addr<RedisActor> {
+        &self.addr
+    }
+
+    /// The connection's state, now and as it changes.
+    pub fn state(&self) -> &StateWatch {
+        &self.state
+    }
+
+    /// Sends one command and converts its reply to `T`.
+    ///
+    /// An error reply becomes [`Error::Server`]; a reply of another type
+    /// [`Error::Type`]. Use `T = Frame` for the raw reply.
+    pub async fn command<T: FromRedis>(&self, cmd: Cmd) -> Result<T, Error> {
+        convert(self.call(Command(cmd)).await?)
+    }
+
+    /// Sends the pipeline in one round trip and converts the replies, as one array, to
+    /// `T`: a tuple, a `Vec`, or `Vec<Result<Frame, ServerError>>` to see each
+    /// command's error separately (a Redis error in one does not fail the others).
+    pub async fn pipeline<T: FromRedis>(&self, pipeline: Pipeline) -> Result<T, Error> {
+        let frames = self.call(Batch(pipeline.into_cmds())).await?;
+        T::from_redis(Frame::Array(frames)).map_err(Error::from)
+    }
+
+    /// Runs the pipeline as a transaction (`MULTI` … `EXEC`, one round trip) and converts
+    /// `EXEC`'s replies to `T`. [`Error::WatchAborted`] when a `WATCH`ed key changed;
+    /// when Redis refused to queue a command (and so discarded the transaction with
+    /// `EXECABORT`), [`Error::Server`] with the refused command's error, which says what
+    /// to fix.
+    ///
+    /// `WATCH` on a shared connection is only reliable while no other caller runs a
+    /// transaction on it at the same time: use a dedicated connection for optimistic
+    /// locking.
+    pub async fn transaction<T: FromRedis>(&self, pipeline: Pipeline) -> Result<T, Error> {
+        let mut frames = self.call(Batch(pipeline.into_transaction())).await?;
+        let exec = frames.pop().unwrap_or(Frame::Null);
+        if let Some(refused) = frames.into_iter().find(Frame::is_error) {
+            if exec.is_error() {
+                return Err(server_error(refused));
+            }
+        }
+        match exec {
+            Frame::Null => Err(Error::WatchAborted),
+            exec => convert(exec),
+        }
+    }
+
+    /// Sends the commands without asking for replies (`CLIENT REPLY OFF` … `ON`): resolves
+    /// once Redis has processed them. A server that refuses `CLIENT REPLY` answers
+    /// [`Error::Server`], and the commands still ran.
+    pub async fn noreply(&self, pipeline: Pipeline) -> Result<(), Error> {
+        self.call(NoReply(pipeline.into_cmds())).await
+    }
+
+    fn call<M, R>(&self, msg: M) -> impl Future<Output = Result<R, Error>> + 'static
+    where
+        M: Message<Result = Result<R, Error>> + Send + 'static,
+        R: Send + 'static,
+        RedisActor: Handler<M>,
+    {
+        let request = self.addr.send(msg);
+        let timeout = self.timeout;
+        let state = self.state.clone();
+        async move {
+            let delivered = match timeout {
+                Some(limit) => tokio::time::timeout(limit, request)
+                    .await
+                    .map_err(|_| Error::Timeout(limit))?,
+                None => request.await,
+            };
+            delivered.map_err(|_| match state.get() {
+                ConnState::Stopped(reason) => Error::Stopped(reason.to_string().into()),
+                _ => Error::Stopped("the actor's mailbox is closed".into()),
+            })?
+        }
+    }
+}
+
+fn failure_to_error(failure: Failure<Error>) -> Error {
+    match failure {
+        Failure::Error(e) => e,
+        other => Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            other.to_string(),
+        )),
+    }
+}
+
+fn server_error(frame: Frame) -> Error {
+    match ServerError::from_frame(frame) {
+        Ok(e) => Error::Server(e),
+        Err(_) => Error::UnexpectedReply,
+    }
+}
+
+/// An error reply becomes [`Error::Server`]; anything else passes.
+pub(crate) fn expect_ok(frame: Frame) -> Result<Frame, Error> {
+    if frame.is_error() {
+        Err(server_error(frame))
+    } else {
+        Ok(frame)
+    }
+}
+
+fn convert<T: FromRedis>(frame: Frame) -> Result<T, Error> {
+    T::from_redis(expect_ok(frame)?).map_err(Error::from)
+}

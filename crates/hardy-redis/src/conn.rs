@@ -1,0 +1,173 @@
+//! The Redis protocol as a [`Connection`]: one socket, requests written as they come,
+//! replies matched in order.
+//!
+//! hardy-connection owns the socket's life (connect timeout, backoff, health check); this
+//! file owns what Redis adds: the handshake, the reply slots, what callers get while the
+//! link is down, and which failures are worth a retry.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use futures::{FutureExt, StreamExt};
+use hardy_connection::{
+    ConnectFuture, ConnectInfo, Connection, Ctx, ExitReason, Failure, LinkWriter, Next, ProbeFuture,
+};
+use tokio_util::codec::FramedRead;
+
+use crate::config::{Config, Protocol};
+use crate::handshake::{self, Link};
+use crate::resp::{Frame, RespDecoder};
+use crate::slots::{Slot, Slots};
+use crate::Error;
+
+/// The Redis protocol state behind a [`RedisActor`](crate::RedisActor).
+///
+/// You don't use it directly: build one with [`Redis::actor`](crate::Redis::actor) or
+/// start one with [`Redis::start`](crate::Redis::start).
+pub struct RedisConn {
+    pub(crate) config: Arc<Config>,
+    writer: Option<LinkWriter>,
+    pub(crate) slots: Rc<RefCell<Slots>>,
+    protocol: Protocol,
+}
+
+impl RedisConn {
+    pub(crate) fn new(config: Arc<Config>) -> Self {
+        RedisConn {
+            config,
+            writer: None,
+            slots: Rc::default(),
+            protocol: Protocol::Resp2,
+        }
+    }
+
+    /// Where a request goes now: onto the link, into the reconnect queue, or back to the
+    /// caller as an error.
+    pub(crate) fn dispatch(&mut self, encode: impl FnOnce(&mut BytesMut)) -> Dispatch {
+        if let Some(writer) = &self.writer {
+            writer.with_buffer(encode);
+            return Dispatch::Sent(self.slots.clone());
+        }
+        let cap = self.config.queue_while_disconnected;
+        if cap == 0 {
+            return Dispatch::Fail(Error::NotConnected);
+        }
+        if self.slots.borrow().queued.len() >= cap {
+            return Dispatch::Fail(Error::QueueFull(cap));
+        }
+        let mut bytes = BytesMut::new();
+        encode(&mut bytes);
+        Dispatch::Queued(self.slots.clone(), bytes)
+    }
+}
+
+/// What the handler decided for a request; completed when actix hands over the reply
+/// sender (see `messages.rs`).
+pub(crate) enum Dispatch {
+    Sent(Rc<RefCell<Slots>>),
+    Queued(Rc<RefCell<Slots>>, BytesMut),
+    Fail(Error),
+}
+
+impl Dispatch {
+    pub(crate) fn place(self, slot: Slot) {
+        match self {
+            Dispatch::Sent(slots) => slots.borrow_mut().pending.push_back(slot),
+            Dispatch::Queued(slots, bytes) => {
+                slots.borrow_mut().queued.push_back((bytes.freeze(), slot))
+            }
+            Dispatch::Fail(err) => slot.fail(err),
+        }
+    }
+}
+
+impl Connection for RedisConn {
+    type Transport = Link;
+    type Incoming = Frame;
+    type Error = Error;
+
+    fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
+        let config = self.config.clone();
+        async move { handshake::open(&config).await }.boxed_local()
+    }
+
+    fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
+        self.protocol = link.protocol;
+        let (read, write) = link.stream.into_split();
+        let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
+        frames.read_buffer_mut().extend_from_slice(&link.leftover);
+        cx.read(frames.map(|r| r.map_err(Error::from)));
+        let writer = cx.writer(write);
+        let mut slots = self.slots.borrow_mut();
+        for (bytes, slot) in std::mem::take(&mut slots.queued) {
+            writer.write(&bytes);
+            slots.pending.push_back(slot);
+        }
+        self.writer = Some(writer);
+    }
+
+    fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
+        match failure {
+            Failure::Error(e @ (Error::Handshake { .. } | Error::Config(_))) => {
+                let reason = e.to_string();
+                tracing::error!(peer = %self.config.peer(), error = %reason, "Redis refused the handshake: stopping");
+                Next::Stop(ExitReason::Error(reason))
+            }
+            _ => Next::Backoff,
+        }
+    }
+
+    fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
+        self.writer = None;
+        let reason: Arc<str> = failure.to_string().into();
+        self.slots
+            .borrow_mut()
+            .fail_pending(|| Error::Disconnected(reason.clone()));
+        if self.config.exit_on_disconnection {
+            Next::Stop(ExitReason::Error(format!("disconnected: {reason}")))
+        } else {
+            Next::Backoff
+        }
+    }
+
+    fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
+        if self.protocol == Protocol::Resp3 && frame.is_push() {
+            tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame");
+            return;
+        }
+        if let Err(frame) = self.slots.borrow_mut().deliver(frame) {
+            tracing::error!(peer = %self.config.peer(), reply = ?frame, "a reply nobody asked for: dropping the link");
+            cx.disconnect(Failure::Error(Error::UnexpectedReply));
+        }
+    }
+
+    fn health_check(&mut self, _cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
+        let writer = self.writer.as_ref()?;
+        writer.with_buffer(|buf| crate::cmd("PING").write_to(buf));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.slots
+            .borrow_mut()
+            .pending
+            .push_back(Slot::One(Some(tx)));
+        Some(
+            async move {
+                match rx.await {
+                    Ok(Ok(frame)) => crate::client::expect_ok(frame).map(drop),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(Error::Disconnected("the probe's slot was dropped".into())),
+                }
+            }
+            .boxed_local(),
+        )
+    }
+
+    fn stopped(&mut self, reason: &ExitReason) {
+        self.writer = None;
+        let reason: Arc<str> = reason.to_string().into();
+        let mut slots = self.slots.borrow_mut();
+        slots.fail_pending(|| Error::Stopped(reason.clone()));
+        slots.fail_queued(|| Error::Stopped(reason.clone()));
+    }
+}

@@ -1,0 +1,97 @@
+//! The driver's error: one enum whose variants say what a caller can do.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::resp::{ProtocolError, ServerError};
+use crate::value::TypeError;
+
+/// What went wrong with a request or a connection, and what to do about it.
+///
+/// | variant | did the command run? | what to do |
+/// |---|---|---|
+/// | [`NotConnected`](Error::NotConnected) | no | retry later, or enable `queue_while_disconnected` |
+/// | [`Disconnected`](Error::Disconnected) | maybe | retry if the command is idempotent |
+/// | [`Timeout`](Error::Timeout) | maybe | retry if idempotent; raise the timeout for slow commands |
+/// | [`Server`](Error::Server) | yes, and Redis refused it | fix the command or the data |
+/// | [`Type`](Error::Type) | yes | ask for another Rust type |
+/// | [`WatchAborted`](Error::WatchAborted) | no | re-read the watched keys and retry |
+/// | [`QueueFull`](Error::QueueFull) | no | slow down, or raise the queue size |
+/// | [`Config`](Error::Config) / [`Handshake`](Error::Handshake) | no | fix the configuration |
+/// | [`Stopped`](Error::Stopped) | no | the actor is gone: start a new one (or let its supervisor) |
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection is down and reconnecting in the background; the command was not
+    /// sent.
+    #[error(
+        "not connected to Redis (reconnecting in the background): retry later, or enable \
+         queue_while_disconnected"
+    )]
+    NotConnected,
+    /// The connection dropped after the command was sent and before its reply arrived:
+    /// it may or may not have run.
+    #[error("the connection to Redis dropped before the reply arrived ({0}): the command may or may not have run")]
+    Disconnected(Arc<str>),
+    /// No reply within the command timeout: the command may or may not have run. Its late
+    /// reply, if any, is read and discarded.
+    #[error("no reply from Redis within {0:?}: the command may or may not have run")]
+    Timeout(Duration),
+    /// Redis answered with an error reply.
+    #[error("Redis replied with an error: {0}")]
+    Server(ServerError),
+    /// The reply did not convert to the requested Rust type.
+    #[error("unexpected reply: {0}")]
+    Type(#[from] TypeError),
+    /// `EXEC` answered null: a `WATCH`ed key changed, and the transaction did not run.
+    #[error("the transaction did not run: a WATCHed key changed; re-read and retry")]
+    WatchAborted,
+    /// Too many commands are already waiting for the connection to come back.
+    #[error("{0} commands are already waiting for a connection to Redis: slow down, or raise queue_while_disconnected")]
+    QueueFull(usize),
+    /// The configuration is invalid (bad URL, unsupported scheme, ...).
+    #[error("invalid Redis configuration: {0}")]
+    Config(String),
+    /// Redis refused the connection handshake (`HELLO`, `AUTH`, `SELECT`, `CLIENT SETNAME`).
+    /// Retrying cannot help: the connection stops instead of looping.
+    #[error("Redis refused the connection handshake at {step}: {error}; check the password, the user's ACL and the database number")]
+    Handshake {
+        /// The step that failed, e.g. `"AUTH"`.
+        step: &'static str,
+        /// What Redis said.
+        error: ServerError,
+    },
+    /// The connection actor has stopped, for this reason.
+    #[error("the Redis connection has stopped ({0}): start a new one")]
+    Stopped(Arc<str>),
+    /// Connecting failed at the socket level.
+    #[error("could not reach Redis: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server sent a reply when no request was waiting for one: the link is dropped,
+    /// since replies could no longer be matched to requests.
+    #[error("Redis sent a reply nobody asked for: the connection was reset to stay aligned")]
+    UnexpectedReply,
+    /// The server sent bytes that are not valid RESP; the link is dropped.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+}
+
+impl Error {
+    /// Whether retrying the same request later may succeed (the link was the problem, not
+    /// the request or the configuration).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::NotConnected
+                | Error::Disconnected(_)
+                | Error::Timeout(_)
+                | Error::QueueFull(_)
+                | Error::Io(_)
+        )
+    }
+
+    /// Whether the command may have run on the server even though no reply came back.
+    pub fn maybe_executed(&self) -> bool {
+        matches!(self, Error::Disconnected(_) | Error::Timeout(_))
+    }
+}

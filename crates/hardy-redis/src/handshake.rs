@@ -1,0 +1,157 @@
+//! Opening a link: TCP connect, then `HELLO 3` (or RESP2's `AUTH`), `SELECT`,
+//! `CLIENT SETNAME`.
+//!
+//! Runs inside the connect future, before the link is handed to the actor, so a link is
+//! never used half-configured. A Redis error here is a configuration problem (wrong
+//! password, missing ACL permission, bad database): it is reported as
+//! [`Error::Handshake`], which stops the actor instead of retrying forever.
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::codec::Decoder;
+
+use crate::config::{Config, Protocol};
+use crate::resp::{Frame, RespDecoder, ServerError};
+use crate::{cmd, Cmd, Error};
+
+/// A configured link, ready for commands.
+pub struct Link {
+    pub(crate) stream: TcpStream,
+    /// Bytes read past the last handshake reply (normally none).
+    pub(crate) leftover: BytesMut,
+    pub(crate) protocol: Protocol,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Handshake {
+    stream: TcpStream,
+    buf: BytesMut,
+    decoder: RespDecoder,
+}
+
+/// Connects to the configured server and runs the handshake.
+pub(crate) async fn open(config: &Config) -> Result<Link, Error> {
+    let stream = TcpStream::connect((config.host.as_str(), config.port)).await?;
+    stream.set_nodelay(true)?;
+    let mut hs = Handshake {
+        stream,
+        buf: BytesMut::with_capacity(4096),
+        decoder: RespDecoder::new(config.limits),
+    };
+    let protocol = match config.protocol {
+        Protocol::Resp3 => hs.hello(config).await?,
+        Protocol::Resp2 => Protocol::Resp2,
+    };
+    if protocol == Protocol::Resp2 {
+        hs.auth(config).await?;
+        if let Some(name) = &config.client_name {
+            hs.expect_ok(
+                "CLIENT SETNAME",
+                cmd("CLIENT").arg("SETNAME").arg(name.as_str()),
+            )
+            .await?;
+        }
+    }
+    if config.database != 0 {
+        hs.expect_ok("SELECT", cmd("SELECT").arg(config.database))
+            .await?;
+    }
+    Ok(Link {
+        stream: hs.stream,
+        leftover: hs.buf,
+        protocol,
+    })
+}
+
+impl Handshake {
+    /// `HELLO 3 [AUTH user pass] [SETNAME name]`; RESP2 when the server does not know it.
+    async fn hello(&mut self, config: &Config) -> Result<Protocol, Error> {
+        let mut hello = cmd("HELLO").arg(3);
+        if let Some(pass) = &config.password {
+            let user = config.username.as_deref().unwrap_or("default");
+            hello = hello.arg("AUTH").arg(user).arg(pass.expose());
+        }
+        if let Some(name) = &config.client_name {
+            hello = hello.arg("SETNAME").arg(name.as_str());
+        }
+        match server_error(self.call(&hello).await?) {
+            Ok(_) => Ok(Protocol::Resp3),
+            Err(e) if e.code() == "NOPROTO" || contains(&e, "unknown command") => {
+                tracing::debug!("the server does not speak RESP3: falling back to RESP2");
+                Ok(Protocol::Resp2)
+            }
+            Err(error) => Err(Error::Handshake {
+                step: "HELLO",
+                error,
+            }),
+        }
+    }
+
+    /// `AUTH [user] pass`, falling back to `AUTH pass` on servers without ACLs (< 6).
+    async fn auth(&mut self, config: &Config) -> Result<(), Error> {
+        let Some(pass) = &config.password else {
+            return Ok(());
+        };
+        if let Some(user) = &config.username {
+            let with_user = cmd("AUTH").arg(user.as_str()).arg(pass.expose());
+            match server_error(self.call(&with_user).await?) {
+                Ok(_) => return Ok(()),
+                Err(e) if contains(&e, "wrong number of arguments") => {
+                    tracing::debug!("the server has no ACL users: AUTH with the password only");
+                }
+                Err(error) => {
+                    return Err(Error::Handshake {
+                        step: "AUTH",
+                        error,
+                    })
+                }
+            }
+        }
+        self.expect_ok("AUTH", cmd("AUTH").arg(pass.expose())).await
+    }
+
+    async fn expect_ok(&mut self, step: &'static str, command: Cmd) -> Result<(), Error> {
+        server_error(self.call(&command).await?)
+            .map(drop)
+            .map_err(|error| Error::Handshake { step, error })
+    }
+
+    async fn call(&mut self, command: &Cmd) -> Result<Frame, Error> {
+        let mut out = BytesMut::with_capacity(command.encoded_len());
+        command.write_to(&mut out);
+        self.stream.write_all(&out).await?;
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buf)? {
+                return Ok(frame);
+            }
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                return Err(Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "Redis closed the connection during the handshake",
+                )));
+            }
+        }
+    }
+}
+
+fn server_error(frame: Frame) -> Result<Frame, ServerError> {
+    if frame.is_error() {
+        ServerError::from_frame(frame).map_or_else(Ok, Err)
+    } else {
+        Ok(frame)
+    }
+}
+
+fn contains(e: &ServerError, needle: &str) -> bool {
+    String::from_utf8_lossy(e.text())
+        .to_ascii_lowercase()
+        .contains(needle)
+}

@@ -1,0 +1,156 @@
+//! The request messages the Redis actor handles, usable through `Addr` or `Recipient`
+//! from any thread (actix-web handlers included).
+//!
+//! Each handler writes the request's bytes into the link's write buffer and returns an
+//! [`Enqueued`] response; actix then hands it the caller's reply sender, which becomes the
+//! request's reply slot. No channel or boxed future is allocated per request.
+
+use std::marker::PhantomData;
+
+use actix::dev::{MessageResponse, OneshotSender};
+use actix::Message;
+use hardy_connection::{Ctx, Handle};
+
+use crate::conn::{Dispatch, RedisConn};
+use crate::resp::Frame;
+use crate::slots::Slot;
+use crate::{Cmd, Error, RedisActor};
+
+/// One command; the reply is the raw [`Frame`] (an error reply is a frame too: see
+/// [`Redis::command`](crate::Redis::command) for the typed, checked version).
+#[derive(Debug, Clone)]
+pub struct Command(pub Cmd);
+
+impl Message for Command {
+    type Result = Result<Frame, Error>;
+}
+
+/// Several commands written together and answered together, in order (a pipeline). A
+/// Redis error in one element is that element's frame; the others are unaffected.
+#[derive(Debug, Clone)]
+pub struct Batch(pub Vec<Cmd>);
+
+impl Message for Batch {
+    type Result = Result<Vec<Frame>, Error>;
+}
+
+/// Commands whose replies are not wanted: sent between `CLIENT REPLY OFF` and
+/// `CLIENT REPLY ON`, so Redis does not even send them. Answers once they are written and
+/// acknowledged.
+#[derive(Debug, Clone)]
+pub struct NoReply(pub Vec<Cmd>);
+
+impl Message for NoReply {
+    type Result = Result<(), Error>;
+}
+
+/// The handler's answer: where the request went, waiting for actix's reply sender.
+pub struct Enqueued<M: Message> {
+    dispatch: Dispatch,
+    slot: fn(Option<OneshotSender<<M as Message>::Result>>, usize) -> Slot,
+    replies: usize,
+    _msg: PhantomData<M>,
+}
+
+impl<M: Message> MessageResponse<RedisActor, M> for Enqueued<M> {
+    fn handle(self, _ctx: &mut actix::Context<RedisActor>, tx: Option<OneshotSender<M::Result>>) {
+        self.dispatch.place((self.slot)(tx, self.replies));
+    }
+}
+
+impl<M: Message> Enqueued<M> {
+    fn new(
+        dispatch: Dispatch,
+        replies: usize,
+        slot: fn(Option<OneshotSender<M::Result>>, usize) -> Slot,
+    ) -> Self {
+        Enqueued {
+            dispatch,
+            slot,
+            replies,
+            _msg: PhantomData,
+        }
+    }
+}
+
+/// Commands that would break reply matching on a shared connection.
+fn refuse(cmd: &Cmd) -> Option<Error> {
+    let name = cmd.name();
+    let why = match name {
+        "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "MONITOR" => {
+            "puts the connection in a push-only mode; it cannot share a pipelined connection \
+             (pub/sub support is planned)"
+        }
+        "HELLO" | "RESET" => "changes the connection's protocol state; set it in Config instead",
+        "CLIENT" if matches!(cmd.args().nth(1), Some(a) if a.eq_ignore_ascii_case(b"REPLY")) => {
+            "would desynchronise replies; use Redis::noreply instead"
+        }
+        _ => return None,
+    };
+    Some(Error::Config(format!("{name} {why}")))
+}
+
+fn first_refusal<'a>(cmds: impl IntoIterator<Item = &'a Cmd>) -> Option<Error> {
+    cmds.into_iter().find_map(refuse)
+}
+
+impl Handle<Command> for RedisConn {
+    type Result = Enqueued<Command>;
+
+    fn handle(&mut self, Command(cmd): Command, _cx: &mut Ctx<'_, Self>) -> Enqueued<Command> {
+        let dispatch = match refuse(&cmd) {
+            Some(err) => Dispatch::Fail(err),
+            None => self.dispatch(|buf| cmd.write_to(buf)),
+        };
+        Enqueued::new(dispatch, 1, |tx, _| Slot::One(tx))
+    }
+}
+
+impl Handle<Batch> for RedisConn {
+    type Result = Enqueued<Batch>;
+
+    fn handle(&mut self, Batch(cmds): Batch, _cx: &mut Ctx<'_, Self>) -> Enqueued<Batch> {
+        let dispatch = if let Some(err) = first_refusal(&cmds) {
+            Dispatch::Fail(err)
+        } else if cmds.is_empty() {
+            Dispatch::Fail(Error::Config(
+                "an empty pipeline: add commands first".into(),
+            ))
+        } else {
+            self.dispatch(|buf| {
+                buf.reserve(cmds.iter().map(Cmd::encoded_len).sum());
+                for cmd in &cmds {
+                    cmd.write_to(buf);
+                }
+            })
+        };
+        Enqueued::new(dispatch, cmds.len(), |tx, n| Slot::Many {
+            left: n,
+            frames: Vec::with_capacity(n),
+            tx,
+        })
+    }
+}
+
+impl Handle<NoReply> for RedisConn {
+    type Result = Enqueued<NoReply>;
+
+    fn handle(&mut self, NoReply(cmds): NoReply, _cx: &mut Ctx<'_, Self>) -> Enqueued<NoReply> {
+        let dispatch = match first_refusal(&cmds) {
+            Some(err) => Dispatch::Fail(err),
+            None => self.dispatch(|buf| {
+                crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);
+                for cmd in &cmds {
+                    cmd.write_to(buf);
+                }
+                crate::cmd("CLIENT").arg("REPLY").arg("ON").write_to(buf);
+            }),
+        };
+        Enqueued::new(dispatch, cmds.len(), |tx, n| Slot::NoReply {
+            commands: n,
+            discard: None,
+            refused: None,
+            tx,
+        })
+    }
+}
