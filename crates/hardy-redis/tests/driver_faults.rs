@@ -1,0 +1,283 @@
+//! Faults on real redis-server processes: every request gets exactly one outcome (its own
+//! reply or a typed error), replies never go to the wrong caller, and the connection
+//! comes back by itself.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use hardy_connection::ConnState;
+use hardy_redis::{cmd, Config, Error, Pipeline, Redis};
+use hardy_testkit::{ClientType, RedisConfig, RedisServer};
+use tokio::sync::broadcast;
+
+fn config(server: &RedisServer) -> Config {
+    Config::from_url(&server.url()).unwrap().backoff(
+        Duration::from_millis(20),
+        1.5,
+        Duration::from_millis(200),
+    )
+}
+
+async fn next_change(
+    changes: &mut broadcast::Receiver<ConnState>,
+    mut pred: impl FnMut(&ConnState) -> bool,
+) -> ConnState {
+    loop {
+        let state = changes.recv().await.expect("state stream");
+        if pred(&state) {
+            return state;
+        }
+    }
+}
+
+fn is_backoff(s: &ConnState) -> bool {
+    matches!(s, ConnState::Backoff { .. })
+}
+
+/// `ECHO <tag>` answered with anything but its own tag is a misaligned reply.
+async fn echo(redis: &Redis, tag: String) -> Result<(), Error> {
+    let got: String = redis.command(cmd("ECHO").arg(tag.as_str())).await?;
+    assert_eq!(got, tag, "a reply went to the wrong caller");
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn killing_the_server_with_1000_commands_in_flight_gives_each_its_reply_or_disconnected() {
+    let mut server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    let answered = Rc::new(Cell::new(0usize));
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let (redis, answered) = (redis.clone(), answered.clone());
+            actix_rt::spawn(async move {
+                let outcome = echo(&redis, format!("cmd-{i}")).await;
+                answered.set(answered.get() + 1);
+                outcome
+            })
+        })
+        .collect();
+    while answered.get() < 100 {
+        tokio::task::yield_now().await;
+    }
+    server.kill().unwrap();
+    let outcomes: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(outcomes.len(), 1000);
+    let ok = outcomes.iter().filter(|o| o.is_ok()).count();
+    let lost: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert!(ok >= 100, "{ok} replies");
+    for err in &lost {
+        assert!(
+            matches!(err, Error::Disconnected(_) | Error::NotConnected),
+            "unexpected outcome {err:?}"
+        );
+    }
+    server.restart().unwrap();
+    redis.state().wait_for(ConnState::is_connected).await;
+    echo(&redis, "after restart".into()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn client_kill_mid_pipeline_fails_whole_pipelines_and_never_misaligns() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    let sent = Rc::new(Cell::new(0usize));
+    let tasks: Vec<_> = (0..40)
+        .map(|p| {
+            let (redis, sent) = (redis.clone(), sent.clone());
+            actix_rt::spawn(async move {
+                let tags: Vec<String> = (0..50).map(|i| format!("p{p}-{i}")).collect();
+                let pipeline: Pipeline = tags.iter().map(|t| cmd("ECHO").arg(t.as_str())).collect();
+                sent.set(sent.get() + 1);
+                let outcome = redis.pipeline::<Vec<String>>(pipeline).await;
+                if let Ok(replies) = &outcome {
+                    assert_eq!(replies, &tags, "pipeline replies misaligned");
+                }
+                outcome.map(drop)
+            })
+        })
+        .collect();
+    while sent.get() < 20 {
+        tokio::task::yield_now().await;
+    }
+    assert!(server.client_kill(ClientType::Normal).unwrap() >= 1);
+    for outcome in join_all(tasks).await {
+        match outcome.unwrap() {
+            Ok(()) | Err(Error::Disconnected(_)) | Err(Error::NotConnected) => {}
+            Err(other) => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    redis.state().wait_for(ConnState::is_connected).await;
+    echo(&redis, "after kill".into()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn a_paused_server_times_commands_out_and_later_replies_stay_aligned() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server).command_timeout(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    server.pause().unwrap();
+    tokio::time::pause();
+    let stalled = join_all((0..50).map(|i| echo(&redis, format!("stalled-{i}")))).await;
+    for outcome in stalled {
+        assert!(matches!(outcome, Err(Error::Timeout(d)) if d == Duration::from_secs(2)));
+    }
+    // Back to real time: the late replies arrive now and must be discarded, not handed
+    // to the next callers.
+    tokio::time::resume();
+    server.resume().unwrap();
+    let fresh = join_all((0..200).map(|i| echo(&redis, format!("fresh-{i}")))).await;
+    for outcome in fresh {
+        outcome.unwrap();
+    }
+    assert_eq!(redis.state().get(), ConnState::Connected);
+}
+
+#[actix_rt::test]
+async fn a_wrong_password_is_a_configuration_error_and_is_not_retried() {
+    let server = RedisConfig::new()
+        .password("right")
+        .start()
+        .expect("redis-server");
+    let wrong = config(&server).password("wrong");
+    match Redis::connect(wrong.clone()).await {
+        Err(Error::Handshake { step, error }) => {
+            assert_eq!(step, "HELLO");
+            assert_eq!(error.code(), "WRONGPASS");
+        }
+        other => panic!("expected a handshake error, got {other:?}"),
+    }
+    let redis = Redis::start(wrong);
+    let mut changes = redis.state().changes();
+    let mut attempts = 0;
+    loop {
+        match changes.recv().await.unwrap() {
+            ConnState::Connecting { .. } => attempts += 1,
+            ConnState::Stopped(reason) => {
+                assert!(reason.to_string().contains("WRONGPASS"), "{reason}");
+                break;
+            }
+            ConnState::Backoff { .. } => panic!("a handshake refusal must not back off"),
+            _ => {}
+        }
+    }
+    assert_eq!(attempts, 1);
+    match redis.command::<String>(cmd("PING")).await {
+        Err(Error::Stopped(reason)) => assert!(reason.contains("WRONGPASS"), "{reason}"),
+        other => panic!("expected Stopped, got {other:?}"),
+    }
+}
+
+#[actix_rt::test]
+async fn a_server_down_at_start_is_retried_with_backoff_until_it_is_up() {
+    let mut server = RedisServer::start().expect("redis-server");
+    server.stop().unwrap();
+    let redis = Redis::start(config(&server));
+    let mut changes = redis.state().changes();
+    next_change(&mut changes, |s| {
+        matches!(s, ConnState::Backoff { attempt: 3, .. })
+    })
+    .await;
+    server.restart().unwrap();
+    next_change(&mut changes, ConnState::is_connected).await;
+    echo(&redis, "finally".into()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn while_disconnected_commands_fail_at_once_with_not_connected() {
+    let mut server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server).backoff(
+        Duration::from_secs(60),
+        1.0,
+        Duration::from_secs(60),
+    ))
+    .await
+    .unwrap();
+    let mut changes = redis.state().changes();
+    server.kill().unwrap();
+    next_change(&mut changes, is_backoff).await;
+    assert!(matches!(
+        redis.command::<String>(cmd("PING")).await,
+        Err(Error::NotConnected)
+    ));
+}
+
+#[actix_rt::test]
+async fn an_opt_in_queue_keeps_commands_until_the_connection_is_back() {
+    let mut server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server).queue_while_disconnected(10))
+        .await
+        .unwrap();
+    let mut changes = redis.state().changes();
+    server.kill().unwrap();
+    next_change(&mut changes, is_backoff).await;
+    let sent = Rc::new(Cell::new(0usize));
+    let queued: Vec<_> = (0..10)
+        .map(|i| {
+            let (redis, sent) = (redis.clone(), sent.clone());
+            actix_rt::spawn(async move {
+                sent.set(sent.get() + 1);
+                echo(&redis, format!("queued-{i}")).await
+            })
+        })
+        .collect();
+    // Once every task has run, its command is in the mailbox (a command is sent on its
+    // first poll); the eleventh, behind them, finds the queue full.
+    while sent.get() < 10 {
+        tokio::task::yield_now().await;
+    }
+    let overflow = echo(&redis, "one too many".into()).await;
+    assert!(
+        matches!(overflow, Err(Error::QueueFull(10))),
+        "{overflow:?}"
+    );
+    server.restart().unwrap();
+    for outcome in join_all(queued).await {
+        outcome.unwrap().unwrap();
+    }
+}
+
+#[actix_rt::test]
+async fn commands_sent_while_connecting_wait_for_the_connect() {
+    let server = RedisServer::start().expect("redis-server");
+    server.pause().unwrap();
+    let redis = Redis::start(config(&server));
+    redis
+        .state()
+        .wait_for(|s| matches!(s, ConnState::Connecting { .. }))
+        .await;
+    let waiting: Vec<_> = (0..20)
+        .map(|i| {
+            let redis = redis.clone();
+            actix_rt::spawn(async move { echo(&redis, format!("early-{i}")).await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    server.resume().unwrap();
+    for outcome in join_all(waiting).await {
+        outcome.unwrap().unwrap();
+    }
+}
+
+#[actix_rt::test]
+async fn the_health_check_drops_a_half_open_link() {
+    let server = RedisServer::start().expect("redis-server");
+    let proxy = hardy_testkit::FaultProxy::start(server.addr()).expect("proxy");
+    let config = Config::new("127.0.0.1", proxy.addr().port())
+        .health_check(Duration::from_secs(1))
+        .command_timeout(Duration::from_millis(500))
+        .backoff(Duration::from_secs(60), 1.0, Duration::from_secs(60));
+    let redis = Redis::connect(config).await.unwrap();
+    let mut changes = redis.state().changes();
+    // The peer stops answering without closing anything; only the probe can tell.
+    proxy.blackhole(true);
+    tokio::time::pause();
+    next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
+    assert!(is_backoff(&changes.recv().await.unwrap()));
+}
