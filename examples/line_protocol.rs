@@ -138,7 +138,7 @@ async fn main() -> Res {
     let builder = ConnectionActor::builder(LineClient::new(addr))
         .name("line-demo")
         .backoff(Exponential::new(ms(100), 2.0, ms(1000)).jitter(Jitter::None));
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     let mut changes = watch.changes(); // subscribe before starting: see every transition
     let client = builder.start();
 

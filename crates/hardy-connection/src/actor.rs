@@ -40,6 +40,12 @@ impl<C: Connection> ConnectionActor<C> {
         self.core.state.clone()
     }
 
+    /// Starts the actor on the current arbiter (same as `actix::Actor::start`, without
+    /// the import).
+    pub fn start(self) -> actix::Addr<Self> {
+        Actor::start(self)
+    }
+
     /// The connection value.
     pub fn get_ref(&self) -> &C {
         &self.conn
@@ -78,14 +84,20 @@ impl<C: Connection> Actor for ConnectionActor<C> {
         self.core.cancel_timer(ctx);
         self.core.end_link(ctx);
         self.core.phase = Phase::Stopping;
-        let reason = self.core.exit.take().unwrap_or(ExitReason::Normal);
+        let reason = self.core.exit.take().unwrap_or_else(|| {
+            if std::thread::panicking() {
+                ExitReason::Panic("the actor panicked".into())
+            } else {
+                ExitReason::Normal
+            }
+        });
         if let Some(tx) = self.core.first_connect.take() {
             let _ = tx.send(Err(crate::StartError::Stopped(reason.clone())));
         }
         self.core.set_state(ConnState::Stopped(reason.clone()));
         let conn = &mut self.conn;
         if catch_unwind(AssertUnwindSafe(|| conn.stopped(&reason))).is_err() {
-            tracing::error!(peer = %self.core.name, "the connection's stopped callback panicked");
+            tracing::error!(target: "hardy_connection", peer = %self.core.name, "the connection's stopped callback panicked");
         }
     }
 }
@@ -98,8 +110,19 @@ where
     type Result = <C as Handle<M>>::Result;
 
     fn handle(&mut self, msg: M, ctx: &mut Context<Self>) -> Self::Result {
+        let conn = &mut self.conn;
         let mut cx = Ctx::new(&mut self.core, ctx);
-        self.conn.handle(msg, &mut cx)
+        match catch_unwind(AssertUnwindSafe(|| conn.handle(msg, &mut cx))) {
+            Ok(reply) => reply,
+            Err(payload) => {
+                // Keep the message for `stopped` (and a supervisor), then unwind on: a
+                // handler has no reply to give, and a panic is the actor's exit.
+                let reason = panic::exit_reason_ref(&payload, "a request handler");
+                hardy_supervisor::exit(reason.clone());
+                self.core.exit = Some(reason);
+                std::panic::resume_unwind(payload)
+            }
+        }
     }
 }
 
@@ -130,6 +153,9 @@ impl<C: Connection> ConnectionActor<C> {
             },
             Next::BackoffFor(delay) => self.schedule_connect(delay, ctx),
             Next::Idle => {
+                if let Some(tx) = self.core.first_connect.take() {
+                    let _ = tx.send(Err(crate::StartError::Idle));
+                }
                 self.core.cancel_timer(ctx);
                 self.core.phase = Phase::Idle;
                 self.core.set_state(ConnState::Disconnected);

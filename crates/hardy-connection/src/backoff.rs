@@ -83,6 +83,8 @@ pub struct Exponential {
     max: Duration,
     jitter: Jitter,
     next: Duration,
+    max_attempts: Option<u32>,
+    given: u32,
     rng: StdRng,
 }
 
@@ -98,8 +100,17 @@ impl Exponential {
             max,
             jitter: Jitter::Equal,
             next: initial,
+            max_attempts: None,
+            given: 0,
             rng: rng_from(None),
         }
+    }
+
+    /// Gives up after `n` delays without a successful connect in between: the connection
+    /// then stops with an error. Unlimited by default.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n);
+        self
     }
 
     /// Sets the jitter (default [`Jitter::Equal`]).
@@ -123,6 +134,10 @@ impl Default for Exponential {
 
 impl Backoff for Exponential {
     fn next_delay(&mut self) -> Option<Duration> {
+        if self.max_attempts.is_some_and(|max| self.given >= max) {
+            return None;
+        }
+        self.given += 1;
         let nominal = self.next;
         self.next = nominal.mul_f64(self.factor).min(self.max);
         Some(apply_jitter(&mut self.rng, self.jitter, nominal))
@@ -130,6 +145,7 @@ impl Backoff for Exponential {
 
     fn reset(&mut self) {
         self.next = self.initial;
+        self.given = 0;
     }
 }
 

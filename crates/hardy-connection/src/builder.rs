@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Addr};
+use actix::Addr;
 use tokio::sync::oneshot;
 
 use crate::backoff::{Backoff, Exponential};
@@ -89,13 +89,13 @@ impl<C: Connection> Builder<C> {
 
     /// Publishes the state to this handle instead of a new one: share one handle across
     /// the restarts of a supervised connection.
-    pub fn state_watch(mut self, watch: StateWatch) -> Self {
+    pub fn with_state_watch(mut self, watch: StateWatch) -> Self {
         self.state = watch;
         self
     }
 
     /// The handle the actor will publish its state to.
-    pub fn watch(&self) -> StateWatch {
+    pub fn state_watch(&self) -> StateWatch {
         self.state.clone()
     }
 

@@ -75,18 +75,22 @@ impl<C: Connection> Core<C> {
     pub(crate) fn set_state(&mut self, state: ConnState) {
         match &state {
             ConnState::Connecting { attempt } => {
-                tracing::debug!(peer = %self.name, attempt, "connecting")
+                tracing::debug!(target: "hardy_connection", peer = %self.name, attempt, "connecting")
             }
-            ConnState::Connected => tracing::info!(peer = %self.name, "connected"),
-            ConnState::Backoff { attempt, retry_in } => tracing::info!(
-                peer = %self.name,
-                attempt,
-                delay_ms = retry_in.as_millis() as u64,
-                "backing off"
-            ),
-            ConnState::Disconnected => tracing::debug!(peer = %self.name, "disconnected"),
+            ConnState::Connected => {
+                tracing::info!(target: "hardy_connection", peer = %self.name, "connected")
+            }
+            ConnState::Backoff { attempt, retry_in } => {
+                tracing::info!(target: "hardy_connection", peer = %self.name,
+                    attempt,
+                    delay_ms = retry_in.as_millis() as u64,
+                    "backing off"
+                )
+            }
+            // `link_down` logs the disconnection with its reason.
+            ConnState::Disconnected => {}
             ConnState::Stopped(reason) => {
-                tracing::info!(peer = %self.name, reason = %reason, "stopped")
+                tracing::info!(target: "hardy_connection", peer = %self.name, reason = %reason, "stopped")
             }
         }
         self.state.publish(state);

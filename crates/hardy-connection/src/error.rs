@@ -13,6 +13,11 @@ pub enum StartError<E: std::error::Error + 'static> {
     /// or start asynchronously to keep retrying in the background.
     #[error("the first connect failed: {0}")]
     Connect(#[source] Failure<E>),
+    /// `init` (or the first `connect_failed`) answered [`Next::Idle`](crate::Next::Idle):
+    /// nothing would ever connect, since only a handler can ask and nobody has the
+    /// address yet. Use `start` for a connection that starts idle.
+    #[error("the connection chose to stay idle, so a synchronous start cannot finish: use start() instead")]
+    Idle,
     /// The actor stopped before connecting (its `init` answered `Stop`, or it was stopped
     /// from outside).
     #[error("the connection stopped before it connected: {0}")]

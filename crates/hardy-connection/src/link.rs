@@ -78,6 +78,8 @@ where
 struct WriteBuf {
     buf: BytesMut,
     waker: Option<Waker>,
+    /// The link is gone: writes are dropped instead of piling up.
+    closed: bool,
 }
 
 /// The write side of the current link (see [`Ctx::writer`](crate::Ctx::writer)).
@@ -98,19 +100,31 @@ impl LinkWriter {
         }
     }
 
-    /// Appends `bytes` to the link's write buffer.
-    pub fn write(&self, bytes: &[u8]) {
-        self.with_buffer(|buf| buf.extend_from_slice(bytes));
+    /// Appends `bytes` to the link's write buffer. Returns `false`, writing nothing, when
+    /// the link is gone (see [`is_open`](Self::is_open)).
+    pub fn write(&self, bytes: &[u8]) -> bool {
+        self.with_buffer(|buf| buf.extend_from_slice(bytes))
+            .is_some()
     }
 
     /// Lets `f` encode straight into the link's write buffer (no intermediate copy).
-    pub fn with_buffer<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> R {
+    /// `None`, without calling `f`, when the link is gone.
+    pub fn with_buffer<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
         let mut inner = self.inner.borrow_mut();
+        if inner.closed {
+            return None;
+        }
         let r = f(&mut inner.buf);
         if let Some(waker) = inner.waker.take() {
             waker.wake();
         }
-        r
+        Some(r)
+    }
+
+    /// Whether the link this writer belongs to is still up. A writer kept past its link
+    /// drops what it is given.
+    pub fn is_open(&self) -> bool {
+        !self.inner.borrow().closed
     }
 
     /// How many bytes are waiting to be written.
@@ -147,6 +161,16 @@ impl<W> FlushLink<W> {
             dirty: false,
             link,
         }
+    }
+}
+
+impl<W> Drop for FlushLink<W> {
+    fn drop(&mut self) {
+        // Cancelled with its link (or the actor): nothing will flush this buffer again.
+        let mut shared = self.shared.inner.borrow_mut();
+        shared.closed = true;
+        shared.buf = BytesMut::new();
+        shared.waker = None;
     }
 }
 

@@ -84,8 +84,7 @@ impl<C: Connection> ConnectionActor<C> {
             }
             Err(failure) => {
                 self.core.failures += 1;
-                tracing::warn!(
-                    peer = %self.core.name,
+                tracing::warn!(target: "hardy_connection", peer = %self.core.name,
                     attempt = info.attempt,
                     reason = %failure,
                     "connect failed"
@@ -136,10 +135,10 @@ impl<C: Connection> ConnectionActor<C> {
         ctx: &mut Context<Self>,
     ) {
         if self.core.phase != Phase::Connected || self.core.link != link {
-            tracing::trace!(peer = %self.core.name, reason = %failure, "stale link failure ignored");
+            tracing::trace!(target: "hardy_connection", peer = %self.core.name, reason = %failure, "stale link failure ignored");
             return;
         }
-        tracing::warn!(peer = %self.core.name, reason = %failure, "disconnected");
+        tracing::warn!(target: "hardy_connection", peer = %self.core.name, reason = %failure, "disconnected");
         self.core.end_link(ctx);
         self.core.phase = Phase::Idle;
         self.core.set_state(ConnState::Disconnected);

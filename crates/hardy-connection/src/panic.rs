@@ -5,6 +5,10 @@ use std::any::Any;
 use hardy_supervisor::ExitReason;
 
 pub(crate) fn exit_reason(payload: Box<dyn Any + Send>, during: &str) -> ExitReason {
+    exit_reason_ref(&payload, during)
+}
+
+pub(crate) fn exit_reason_ref(payload: &Box<dyn Any + Send>, during: &str) -> ExitReason {
     let msg = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

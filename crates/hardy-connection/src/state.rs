@@ -76,7 +76,7 @@ const CHANGES_CAPACITY: usize = 64;
 /// A cloneable handle on a connection's state.
 ///
 /// Every clone sees the same state. Give one to the builder with
-/// [`Builder::state_watch`](crate::Builder::state_watch) to keep watching across restarts
+/// [`Builder::with_state_watch`](crate::Builder::with_state_watch) to keep watching across restarts
 /// of the actor under a supervisor.
 ///
 /// ```

@@ -102,6 +102,19 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn exponential_max_attempts_gives_up_after_n_delays_until_reset(n in 0u32..20, seed: u64) {
+        let mut b = Exponential::default().max_attempts(n).seed(seed);
+        for _ in 0..n {
+            prop_assert!(b.next_delay().is_some());
+        }
+        prop_assert_eq!(b.next_delay(), None);
+        b.reset();
+        prop_assert_eq!(b.next_delay().is_some(), n > 0);
+    }
+}
+
 #[test]
 fn redix_defaults() {
     let mut b = Exponential::default().jitter(Jitter::None);

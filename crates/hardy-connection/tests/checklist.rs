@@ -30,7 +30,7 @@ async fn init_ok_sync_connect_returns_only_once_connected() {
     let conn = Scripted::new(server.addr);
     let log = conn.log.clone();
     let builder = conn.builder();
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     let addr = builder.start_connected().await.expect("connects");
     assert_eq!(watch.get(), ConnState::Connected);
     assert_eq!(events(&log), ["init", "connect Init 1", "connected"]);
@@ -42,7 +42,7 @@ async fn init_ok_sync_connect_that_fails_returns_the_error_and_stops() {
     let conn = Scripted::new(closed_port());
     let log = conn.log.clone();
     let builder = conn.builder();
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     let err = builder.start_connected().await.expect_err("refused");
     assert!(matches!(err, StartError::Connect(_)), "{err:?}");
     assert!(matches!(wait_stopped(&watch).await, ExitReason::Error(_)));
@@ -123,7 +123,7 @@ async fn init_stop_stops_before_running() {
     conn.on_init = Box::new(|| Next::Stop(ExitReason::ShutdownWith("not today".into())));
     let log = conn.log.clone();
     let builder = conn.builder();
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     let err = builder.start_connected().await.expect_err("stopped");
     assert!(matches!(
         err,
@@ -144,7 +144,7 @@ async fn connect_backoff_retries_and_connect_is_told_backoff() {
     conn.on_connect = failing_first_attempt();
     let log = conn.log.clone();
     let builder = conn.builder();
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     let mut changes = watch.changes();
     builder.start();
     wait_connected(&watch).await;
@@ -394,4 +394,39 @@ async fn a_panic_inside_the_connect_future_stops_the_actor_with_that_reason() {
         ExitReason::Panic(msg) => assert!(msg.contains("boom while connecting"), "{msg}"),
         other => panic!("expected a panic exit, got {other:?}"),
     }
+}
+
+#[actix_rt::test]
+async fn a_panic_in_a_request_handler_is_published_as_a_panic_exit() {
+    struct Explode;
+    impl actix::Message for Explode {
+        type Result = ();
+    }
+    impl hardy_connection::Handle<Explode> for Scripted {
+        type Result = ();
+        fn handle(&mut self, _: Explode, _cx: &mut hardy_connection::Ctx<'_, Self>) {
+            panic!("handler blew up");
+        }
+    }
+    let server = LineServer::start(Mode::Echo).await;
+    let conn = Scripted::new(server.addr);
+    // The panic ends the actor's task; tokio catches it, so this test's runtime goes on.
+    let (addr, watch) = start(conn.builder());
+    wait_connected(&watch).await;
+    assert!(
+        addr.send(Explode).await.is_err(),
+        "the caller sees the mailbox close"
+    );
+    match wait_stopped(&watch).await {
+        ExitReason::Panic(msg) => assert!(msg.contains("handler blew up"), "{msg}"),
+        other => panic!("expected a panic exit, got {other:?}"),
+    }
+}
+
+#[actix_rt::test]
+async fn a_sync_start_of_a_connection_that_stays_idle_fails_instead_of_hanging() {
+    let mut conn = Scripted::new(closed_port());
+    conn.on_init = Box::new(|| Next::Idle);
+    let err = conn.builder().start_connected().await.expect_err("idle");
+    assert!(matches!(err, StartError::Idle), "{err:?}");
 }

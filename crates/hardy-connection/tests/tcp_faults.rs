@@ -15,7 +15,7 @@ async fn refused_connects_back_off_growing_then_capped() {
     tokio::time::pause();
     let conn = Scripted::new(closed_port());
     let builder = conn.builder().backoff(exponential(100, 2.0, 400));
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     let mut changes = watch.changes();
     builder.start();
     let mut delays = Vec::new();

@@ -31,9 +31,16 @@ pub type RedisActor = ConnectionActor<RedisConn>;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Redis {
-    addr: Addr<RedisActor>,
+    target: Target,
     timeout: Option<Duration>,
     state: StateWatch,
+}
+
+/// Where requests go: one actor, or whichever incarnation a supervisor runs now.
+#[derive(Clone, Debug)]
+pub(crate) enum Target {
+    Addr(Addr<RedisActor>),
+    Child(hardy_supervisor::ChildRef<RedisActor>),
 }
 
 impl Redis {
@@ -62,9 +69,9 @@ impl Redis {
     pub fn start(config: Config) -> Redis {
         let timeout = config.command_timeout;
         let builder = Redis::builder(config);
-        let state = builder.watch();
+        let state = builder.state_watch();
         Redis {
-            addr: builder.start(),
+            target: Target::Addr(builder.start()),
             timeout,
             state,
         }
@@ -75,14 +82,14 @@ impl Redis {
     pub async fn connect(config: Config) -> Result<Redis, Error> {
         let timeout = config.command_timeout;
         let builder = Redis::builder(config);
-        let state = builder.watch();
+        let state = builder.state_watch();
         let addr = builder.start_connected().await.map_err(|e| match e {
             StartError::Connect(failure) => failure_to_error(failure),
             StartError::Stopped(reason) => Error::Stopped(reason.to_string().into()),
             other => Error::Stopped(other.to_string().into()),
         })?;
         Ok(Redis {
-            addr,
+            target: Target::Addr(addr),
             timeout,
             state,
         })
@@ -91,17 +98,25 @@ impl Redis {
     /// A handle on an actor started some other way (e.g. by a supervisor), with the
     /// command timeout of `config` and the actor's state handle.
     pub fn from_addr(addr: Addr<RedisActor>, config: &Config, state: StateWatch) -> Redis {
+        Redis::with_target(Target::Addr(addr), config, state)
+    }
+
+    pub(crate) fn with_target(target: Target, config: &Config, state: StateWatch) -> Redis {
         Redis {
-            addr,
+            target,
             timeout: config.command_timeout,
             state,
         }
     }
 
-    /// The actor's address, to send [`Command`], [`Batch`] or [`NoReply`] yourself (or
-    /// to make a `Recipient`).
-    pub fn addr(&self) -> &Addr<RedisActor> {
-        &self.addr
+    /// The current actor's address, to send [`Command`], [`Batch`] or [`NoReply`]
+    /// yourself (or to make a `Recipient`). `None` while a supervised connection is between
+    /// incarnations; a supervised address goes stale at the next restart.
+    pub fn addr(&self) -> Option<Addr<RedisActor>> {
+        match &self.target {
+            Target::Addr(addr) => Some(addr.clone()),
+            Target::Child(child) => child.addr(),
+        }
     }
 
     /// The connection's state, now and as it changes.
@@ -161,21 +176,39 @@ impl Redis {
         R: Send + 'static,
         RedisActor: Handler<M>,
     {
-        let request = self.addr.send(msg);
         let timeout = self.timeout;
         let state = self.state.clone();
+        let target = self.target.clone();
         async move {
-            let delivered = match timeout {
+            let request = async {
+                match &target {
+                    Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&state)),
+                    Target::Child(child) => child.send(msg).await.map_err(|e| {
+                        use hardy_supervisor::Error as Sup;
+                        match e {
+                            Sup::Restarting(_) => Error::NotConnected,
+                            Sup::Closed(_) => {
+                                Error::Disconnected("the connection actor restarted".into())
+                            }
+                            _ => stopped(&state),
+                        }
+                    }),
+                }
+            };
+            match timeout {
                 Some(limit) => tokio::time::timeout(limit, request)
                     .await
-                    .map_err(|_| Error::Timeout(limit))?,
-                None => request.await,
-            };
-            delivered.map_err(|_| match state.get() {
-                ConnState::Stopped(reason) => Error::Stopped(reason.to_string().into()),
-                _ => Error::Stopped("the actor's mailbox is closed".into()),
-            })?
+                    .map_err(|_| Error::Timeout(limit))??,
+                None => request.await?,
+            }
         }
+    }
+}
+
+fn stopped(state: &StateWatch) -> Error {
+    match state.get() {
+        ConnState::Stopped(reason) => Error::Stopped(reason.to_string().into()),
+        _ => Error::Stopped("the actor's mailbox is closed".into()),
     }
 }
 

@@ -46,7 +46,7 @@ impl RedisConn {
     /// Where a request goes now: onto the link, into the reconnect queue, or back to the
     /// caller as an error.
     pub(crate) fn dispatch(&mut self, encode: impl FnOnce(&mut BytesMut)) -> Dispatch {
-        if let Some(writer) = &self.writer {
+        if let Some(writer) = self.writer.as_ref().filter(|w| w.is_open()) {
             writer.with_buffer(encode);
             return Dispatch::Sent(self.slots.clone());
         }
@@ -145,7 +145,7 @@ impl Connection for RedisConn {
 
     fn health_check(&mut self, _cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
         let writer = self.writer.as_ref()?;
-        writer.with_buffer(|buf| crate::cmd("PING").write_to(buf));
+        writer.with_buffer(|buf| crate::cmd("PING").write_to(buf))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.slots
             .borrow_mut()

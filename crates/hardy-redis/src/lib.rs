@@ -14,6 +14,7 @@ mod messages;
 mod pipeline;
 pub mod resp;
 mod slots;
+mod supervised;
 pub mod value;
 
 pub use client::{Redis, RedisActor};
@@ -22,7 +23,9 @@ pub use config::{Config, Protocol, Secret};
 pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;
+pub use hardy_connection::{ConnState, ExitReason, StateWatch};
 pub use messages::{Batch, Command, Enqueued, NoReply};
 pub use pipeline::Pipeline;
 pub use resp::{Frame, ServerError};
+pub use supervised::child_spec;
 pub use value::{FromRedis, TypeError};

@@ -227,7 +227,10 @@ async fn the_handle_works_from_another_thread() {
     .await
     .expect("thread");
     assert_eq!(echoed.unwrap(), "across");
-    let recipient = redis.addr().clone().recipient::<hardy_redis::Command>();
+    let recipient = redis
+        .addr()
+        .expect("running")
+        .recipient::<hardy_redis::Command>();
     let frame = recipient
         .send(hardy_redis::Command(cmd("ECHO").arg("via recipient")))
         .await

@@ -61,6 +61,7 @@ async fn killing_the_server_with_1000_commands_in_flight_gives_each_its_reply_or
     while answered.get() < 100 {
         tokio::task::yield_now().await;
     }
+    let mut changes = redis.state().changes();
     server.kill().unwrap();
     let outcomes: Vec<_> = join_all(tasks)
         .await
@@ -77,8 +78,9 @@ async fn killing_the_server_with_1000_commands_in_flight_gives_each_its_reply_or
             "unexpected outcome {err:?}"
         );
     }
+    next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
     server.restart().unwrap();
-    redis.state().wait_for(ConnState::is_connected).await;
+    next_change(&mut changes, ConnState::is_connected).await;
     echo(&redis, "after restart".into()).await.unwrap();
 }
 
@@ -105,6 +107,7 @@ async fn client_kill_mid_pipeline_fails_whole_pipelines_and_never_misaligns() {
     while sent.get() < 20 {
         tokio::task::yield_now().await;
     }
+    let mut changes = redis.state().changes();
     assert!(server.client_kill(ClientType::Normal).unwrap() >= 1);
     for outcome in join_all(tasks).await {
         match outcome.unwrap() {
@@ -112,7 +115,8 @@ async fn client_kill_mid_pipeline_fails_whole_pipelines_and_never_misaligns() {
             Err(other) => panic!("unexpected outcome {other:?}"),
         }
     }
-    redis.state().wait_for(ConnState::is_connected).await;
+    next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
+    next_change(&mut changes, ConnState::is_connected).await;
     echo(&redis, "after kill".into()).await.unwrap();
 }
 

@@ -306,7 +306,7 @@ pub fn closed_port() -> SocketAddr {
 
 /// Starts `conn` and returns its address and state handle.
 pub fn start(builder: Builder<Scripted>) -> (Addr<ConnectionActor<Scripted>>, StateWatch) {
-    let watch = builder.watch();
+    let watch = builder.state_watch();
     (builder.start(), watch)
 }
 

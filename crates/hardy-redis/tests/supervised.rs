@@ -1,0 +1,62 @@
+//! The Redis actor as a supervised child: its exit reason reaches the supervisor, and the
+//! handle keeps working across restarts.
+
+use std::time::Duration;
+
+use hardy_connection::ConnState;
+use hardy_redis::{cmd, Config, Error, ExitReason, Redis, RedisActor};
+use hardy_supervisor::Supervisor;
+use hardy_testkit::RedisServer;
+
+#[actix_rt::test]
+async fn a_connection_that_exits_on_disconnection_is_restarted_and_the_handle_follows() {
+    let mut server = RedisServer::start().expect("redis-server");
+    let config = Config::from_url(&server.url())
+        .unwrap()
+        .exit_on_disconnection(true)
+        .backoff(Duration::from_millis(20), 1.5, Duration::from_millis(200));
+    let (spec, state) = hardy_redis::child_spec("redis", config.clone());
+    let sup = Supervisor::builder()
+        .intensity(5, Duration::from_secs(5))
+        .child(spec)
+        .start()
+        .unwrap();
+    let redis = Redis::supervised(
+        sup.child_ref::<RedisActor>("redis").await.unwrap(),
+        &config,
+        state,
+    );
+    let mut changes = redis.state().changes();
+    redis.state().wait_for(ConnState::is_connected).await;
+    let pong: String = redis.command(cmd("PING")).await.unwrap();
+    assert_eq!(pong, "PONG");
+
+    server.kill().unwrap();
+    let stopped = loop {
+        if let ConnState::Stopped(reason) = changes.recv().await.unwrap() {
+            break reason;
+        }
+    };
+    assert!(
+        matches!(stopped, ExitReason::Error(ref m) if m.contains("disconnected")),
+        "{stopped:?}"
+    );
+    server.restart().unwrap();
+    loop {
+        if changes.recv().await.unwrap() == ConnState::Connected {
+            break;
+        }
+    }
+    let pong: String = redis.command(cmd("PING")).await.unwrap();
+    assert_eq!(pong, "PONG");
+
+    let tree = sup.tree().await.unwrap();
+    let child = tree.child("redis").expect("redis child");
+    assert_eq!(child.restarts, 1);
+    assert!(matches!(&child.last_exit, Some(ExitReason::Error(m)) if m.contains("disconnected")));
+    sup.stop().await;
+    assert!(matches!(
+        redis.command::<String>(cmd("PING")).await,
+        Err(Error::Stopped(_))
+    ));
+}
