@@ -1,0 +1,82 @@
+//! A ConnectionActor is a plain actix actor: a hardy supervisor runs it with no glue, and
+//! sees why it stopped (a panic in connect, or giving up) as the child's exit reason.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use hardy_connection::{ExitReason, Next};
+use hardy_supervisor::{ChildSpec, EventKind, RestartType, Supervisor};
+use support::*;
+use tokio::sync::Notify;
+
+/// The child's first exit reason. Its connect waits for `go`, fired once we listen.
+async fn first_exit(spec: ChildSpec, go: Arc<Notify>) -> ExitReason {
+    let sup = Supervisor::builder()
+        .intensity(0, Duration::from_secs(5))
+        .child(spec.restart(RestartType::Temporary))
+        .start()
+        .expect("supervisor starts");
+    let mut events = sup.subscribe().await.expect("events");
+    go.notify_one();
+    let reason = loop {
+        if let EventKind::Exited { reason, .. } = events.recv().await.expect("event").kind {
+            break reason;
+        }
+    };
+    sup.stop().await;
+    reason
+}
+
+#[actix_rt::test]
+async fn a_panic_in_connect_reaches_the_supervisor_as_a_panic_exit() {
+    let (addr, go) = (closed_port(), Arc::new(Notify::new()));
+    let gate = go.clone();
+    let spec = ChildSpec::worker("conn", move || {
+        let mut conn = Scripted::new(addr);
+        let gate = gate.clone();
+        conn.on_connect = Box::new(move |_| {
+            let gate = gate.clone();
+            Some(
+                async move {
+                    gate.notified().await;
+                    panic!("boom in connect")
+                }
+                .boxed_local(),
+            )
+        });
+        Ok(conn.builder().build())
+    });
+    match first_exit(spec, go).await {
+        ExitReason::Panic(msg) => assert!(msg.contains("boom in connect"), "{msg}"),
+        other => panic!("expected a panic exit, got {other:?}"),
+    }
+}
+
+#[actix_rt::test]
+async fn giving_up_reaches_the_supervisor_as_an_error_exit() {
+    let (addr, go) = (closed_port(), Arc::new(Notify::new()));
+    let gate = go.clone();
+    let spec = ChildSpec::worker("conn", move || {
+        let mut conn = Scripted::new(addr);
+        let gate = gate.clone();
+        conn.on_connect = Box::new(move |_| {
+            let gate = gate.clone();
+            Some(
+                async move {
+                    gate.notified().await;
+                    Ok(tokio::net::TcpStream::connect(addr).await?)
+                }
+                .boxed_local(),
+            )
+        });
+        conn.on_connect_failed = Box::new(|_| Next::Stop(ExitReason::Error("bad config".into())));
+        Ok(conn.builder().build())
+    });
+    assert_eq!(
+        first_exit(spec, go).await,
+        ExitReason::Error("bad config".into())
+    );
+}
