@@ -1,6 +1,5 @@
 //! [`Redis`]: the handle applications hold, with typed requests and the command timeout.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,38 +169,33 @@ impl Redis {
         self.call(NoReply(pipeline.into_cmds())).await
     }
 
-    fn call<M, R>(&self, msg: M) -> impl Future<Output = Result<R, Error>> + 'static
+    async fn call<M, R>(&self, msg: M) -> Result<R, Error>
     where
         M: Message<Result = Result<R, Error>> + Send + 'static,
         R: Send + 'static,
         RedisActor: Handler<M>,
     {
-        let timeout = self.timeout;
-        let state = self.state.clone();
-        let target = self.target.clone();
-        async move {
-            let request = async {
-                match &target {
-                    Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&state)),
-                    Target::Child(child) => child.send(msg).await.map_err(|e| {
-                        use hardy_supervisor::Error as Sup;
-                        match e {
-                            Sup::Restarting(_) => Error::NotConnected,
-                            Sup::Closed(_) => {
-                                Error::Disconnected("the connection actor restarted".into())
-                            }
-                            _ => stopped(&state),
+        let request = async {
+            match &self.target {
+                Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&self.state)),
+                Target::Child(child) => child.send(msg).await.map_err(|e| {
+                    use hardy_supervisor::Error as Sup;
+                    match e {
+                        Sup::Restarting(_) => Error::NotConnected,
+                        Sup::Closed(_) => {
+                            Error::Disconnected("the connection actor restarted".into())
                         }
-                    }),
-                }
-            };
-            match timeout {
-                Some(limit) => tokio::time::timeout(limit, request)
-                    .await
-                    .map_err(|_| Error::Timeout(limit))??,
-                None => request.await?,
+                        _ => stopped(&self.state),
+                    }
+                }),
             }
-        }
+        };
+        match self.timeout {
+            Some(limit) => tokio::time::timeout(limit, request)
+                .await
+                .map_err(|_| Error::Timeout(limit))?,
+            None => request.await,
+        }?
     }
 }
 

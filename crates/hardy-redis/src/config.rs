@@ -15,6 +15,9 @@ use percent_encoding::percent_decode_str;
 use crate::resp::Limits;
 use crate::Error;
 
+/// The default cap on requests awaiting replies on one connection.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
+
 /// A password: kept out of `Debug`, `Display` and logs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Arc<str>);
@@ -82,6 +85,7 @@ pub struct Config {
     pub(crate) backoff_jitter: Jitter,
     pub(crate) exit_on_disconnection: bool,
     pub(crate) queue_while_disconnected: usize,
+    pub(crate) max_in_flight: usize,
     pub(crate) health_check: Option<Duration>,
     pub(crate) limits: Limits,
 }
@@ -92,7 +96,8 @@ impl Config {
     /// Defaults: database 0, no credentials, RESP3 (falling back to RESP2), connect
     /// timeout 5 s, command timeout 5 s, backoff 500 ms × 1.5 up to 30 s with jitter
     /// (Redix's), reconnect after a disconnection, no queueing while disconnected, no
-    /// health check, [`Limits::default`].
+    /// health check, at most [`DEFAULT_MAX_IN_FLIGHT`] requests awaiting replies,
+    /// [`Limits::default`].
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         Config {
             host: host.into(),
@@ -110,6 +115,7 @@ impl Config {
             backoff_jitter: Jitter::Equal,
             exit_on_disconnection: false,
             queue_while_disconnected: 0,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             health_check: None,
             limits: Limits::default(),
         }
@@ -252,6 +258,13 @@ impl Config {
     /// instead of failing them with [`Error::NotConnected`] (default 0: fail at once).
     pub fn queue_while_disconnected(mut self, n: usize) -> Self {
         self.queue_while_disconnected = n;
+        self
+    }
+    /// At most `n` requests (a pipeline counts once) may await their replies; more fail
+    /// at once with [`Error::Overloaded`] instead of piling up in memory while the
+    /// server is slow or stalled (default [`DEFAULT_MAX_IN_FLIGHT`]).
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
         self
     }
     /// Sends a `PING` every `interval` while connected; no answer within the command

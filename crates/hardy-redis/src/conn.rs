@@ -47,6 +47,10 @@ impl RedisConn {
     /// caller as an error.
     pub(crate) fn dispatch(&mut self, encode: impl FnOnce(&mut BytesMut)) -> Dispatch {
         if let Some(writer) = self.writer.as_ref().filter(|w| w.is_open()) {
+            let cap = self.config.max_in_flight;
+            if self.slots.borrow().pending.len() >= cap {
+                return Dispatch::Fail(Error::Overloaded(cap));
+            }
             writer.with_buffer(encode);
             return Dispatch::Sent(self.slots.clone());
         }

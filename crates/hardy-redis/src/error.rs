@@ -17,6 +17,7 @@ use crate::value::TypeError;
 /// | [`Type`](Error::Type) | yes | ask for another Rust type |
 /// | [`WatchAborted`](Error::WatchAborted) | no | re-read the watched keys and retry |
 /// | [`QueueFull`](Error::QueueFull) | no | slow down, or raise the queue size |
+/// | [`Overloaded`](Error::Overloaded) | no | slow down; check the server; or raise `max_in_flight` |
 /// | [`Config`](Error::Config) / [`Handshake`](Error::Handshake) | no | fix the configuration |
 /// | [`Stopped`](Error::Stopped) | no | the actor is gone: start a new one (or let its supervisor) |
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,10 @@ pub enum Error {
     /// Too many commands are already waiting for the connection to come back.
     #[error("{0} commands are already waiting for a connection to Redis: slow down, or raise queue_while_disconnected")]
     QueueFull(usize),
+    /// Too many requests are already awaiting replies on this connection (the server is
+    /// slow or stalled); this one was not sent.
+    #[error("{0} requests are already awaiting replies from Redis: the server is slow or stalled; slow down, or raise max_in_flight")]
+    Overloaded(usize),
     /// The configuration is invalid (bad URL, unsupported scheme, ...).
     #[error("invalid Redis configuration: {0}")]
     Config(String),
@@ -86,6 +91,7 @@ impl Error {
                 | Error::Disconnected(_)
                 | Error::Timeout(_)
                 | Error::QueueFull(_)
+                | Error::Overloaded(_)
                 | Error::Io(_)
         )
     }

@@ -19,7 +19,7 @@ pub mod value;
 
 pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
-pub use config::{Config, Protocol, Secret};
+pub use config::{Config, Protocol, Secret, DEFAULT_MAX_IN_FLIGHT};
 pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;

@@ -285,3 +285,25 @@ async fn the_health_check_drops_a_half_open_link() {
     next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
     assert!(is_backoff(&changes.recv().await.unwrap()));
 }
+
+#[actix_rt::test]
+async fn a_stalled_server_bounds_the_requests_in_flight() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server).max_in_flight(50))
+        .await
+        .unwrap();
+    server.pause().unwrap();
+    tokio::time::pause();
+    let outcomes = join_all((0..60).map(|i| echo(&redis, format!("stalled-{i}")))).await;
+    let overloaded = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Overloaded(50))))
+        .count();
+    let timed_out = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Timeout(_))))
+        .count();
+    assert_eq!((overloaded, timed_out), (10, 50));
+    tokio::time::resume();
+    server.resume().unwrap();
+}
