@@ -17,23 +17,9 @@ have() {
     command -v "$1" >/dev/null 2>&1
 }
 
-ensure_redis() {
-    if have redis-server && have redis-benchmark; then
-        return
-    fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "error: redis-server and redis-benchmark are needed by the tests." >&2
-        echo "Install the Debian package redis-server: sudo apt-get install redis-server" >&2
-        exit 1
-    fi
-    section "Installing redis-server (Debian package redis-server)"
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools
-    if ! have redis-server || ! have redis-benchmark; then
-        echo "error: installed redis-server but redis-server/redis-benchmark are not on PATH" >&2
-        exit 1
-    fi
-}
+# ensure_redis: installs redis-server when missing (shared with scripts/demo.sh).
+# shellcheck source=scripts/ensure-redis.sh
+source scripts/ensure-redis.sh
 
 ensure_component() {
     local subcommand=$1 component=$2
