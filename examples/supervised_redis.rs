@@ -26,7 +26,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use hardy::connection::backoff::Jitter;
 use hardy::connection::ConnState;
-use hardy::redis::{cmd, Config, Error, Redis, RedisActor};
+use hardy::redis::{cmd, Config, Error, Redis};
 use hardy::supervisor::{ChildSpec, EventKind, Strategy, Supervisor, SupervisorRef};
 use hardy_testkit::RedisServer;
 use tokio::sync::watch;
@@ -187,36 +187,28 @@ async fn demo() -> DemoResult {
         .command_timeout(Duration::from_secs(1));
 
     // The Redis connection is hardy-connection's `ConnectionActor<RedisConn>`, and it is a
-    // child with no glue code: `child_spec` is just
-    //
-    //     ChildSpec::worker("redis", move || Ok(Redis::builder(config.clone())
-    //         .with_state_watch(state.clone())   // one StateWatch for every incarnation
-    //         .build()))
-    //
-    // and any `ConnectionActor<C>` is a child the same way:
+    // child with no glue code: any `ConnectionActor<C>` is a child the same way,
     // `ChildSpec::worker("x", || Ok(ConnectionActor::builder(MyProtocol::new()).build()))`.
-    let (redis_spec, state) = hardy::redis::child_spec("redis", config.clone());
-    print_state_changes(state.changes());
+    // `child_spec` also returns a handle that follows the connection across restarts of
+    // its actor, so the workers declared after it can use it from the start.
+    let (redis_spec, redis) = hardy::redis::child_spec("redis", config);
+    print_state_changes(redis.state().changes());
+    let (tally_tx, mut tally) = watch::channel(Tally::default());
+    let counter_redis = redis.clone();
 
     let sup = Supervisor::builder()
         .name("root")
         .strategy(Strategy::OneForOne)
         .child(redis_spec)
         .child(ChildSpec::worker("crasher", || Ok(Crasher)))
+        .child(ChildSpec::worker("counter", move || {
+            Ok(Counter {
+                redis: counter_redis.clone(),
+                tally: tally_tx.clone(),
+                run: ("", 0),
+            })
+        }))
         .start()?;
-    // A handle that follows the connection across restarts of its actor.
-    let redis = Redis::supervised(sup.child_ref::<RedisActor>("redis").await?, &config, state);
-    // The counter needs that handle, which exists once the supervisor runs: add it now.
-    let (tally_tx, mut tally) = watch::channel(Tally::default());
-    let counter_redis = redis.clone();
-    sup.start_child(ChildSpec::worker("counter", move || {
-        Ok(Counter {
-            redis: counter_redis.clone(),
-            tally: tally_tx.clone(),
-            run: ("", 0),
-        })
-    }))
-    .await?;
 
     redis.state().wait_for(ConnState::is_connected).await;
     wait_for_tally(&mut tally, |t| t.ok >= 5).await?;

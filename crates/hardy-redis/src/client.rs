@@ -39,14 +39,19 @@ pub struct Redis {
 #[derive(Clone, Debug)]
 pub(crate) enum Target {
     Addr(Addr<RedisActor>),
-    Child(hardy_supervisor::ChildRef<RedisActor>),
+    Shared(Arc<crate::conn::AddrCell>),
 }
 
 impl Redis {
     /// A connection builder with `config` applied (name, backoff, connect timeout, health
     /// check): add options, then `.build()` for a supervisor's child factory.
     pub fn builder(config: Config) -> Builder<RedisConn> {
-        let mut builder = ConnectionActor::builder(RedisConn::new(Arc::new(config.clone())))
+        let shared = Arc::new(config);
+        Redis::builder_for(RedisConn::new(shared.clone(), None), &shared)
+    }
+
+    pub(crate) fn builder_for(conn: RedisConn, config: &Config) -> Builder<RedisConn> {
+        let mut builder = ConnectionActor::builder(conn)
             .name(format!("redis {}", config.peer()))
             .backoff(config.backoff_policy())
             .connect_timeout(config.connect_timeout);
@@ -114,7 +119,7 @@ impl Redis {
     pub fn addr(&self) -> Option<Addr<RedisActor>> {
         match &self.target {
             Target::Addr(addr) => Some(addr.clone()),
-            Target::Child(child) => child.addr(),
+            Target::Shared(cell) => cell.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 
@@ -178,16 +183,17 @@ impl Redis {
         let request = async {
             match &self.target {
                 Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&self.state)),
-                Target::Child(child) => child.send(msg).await.map_err(|e| {
-                    use hardy_supervisor::Error as Sup;
-                    match e {
-                        Sup::Restarting(_) => Error::NotConnected,
-                        Sup::Closed(_) => {
-                            Error::Disconnected("the connection actor restarted".into())
-                        }
-                        _ => stopped(&self.state),
-                    }
-                }),
+                Target::Shared(_) => match self.addr() {
+                    Some(addr) => addr.send(msg).await.map_err(|_| {
+                        Error::Disconnected(
+                            "the connection actor stopped; its supervisor restarts it".into(),
+                        )
+                    }),
+                    None => Err(match self.state.get() {
+                        ConnState::Stopped(_) => stopped(&self.state),
+                        _ => Error::NotConnected,
+                    }),
+                },
             }
         };
         match self.timeout {

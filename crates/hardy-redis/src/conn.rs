@@ -7,7 +7,9 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use actix::Addr;
 
 use bytes::BytesMut;
 use futures::{FutureExt, StreamExt};
@@ -18,9 +20,9 @@ use tokio_util::codec::FramedRead;
 
 use crate::config::{Config, Protocol};
 use crate::handshake::{self, Link};
-use crate::resp::{Frame, RespDecoder};
+use crate::resp::{Frame, ProtocolError, RespDecoder};
 use crate::slots::{Slot, Slots};
-use crate::Error;
+use crate::{Error, RedisActor};
 
 /// The Redis protocol state behind a [`RedisActor`](crate::RedisActor).
 ///
@@ -31,15 +33,27 @@ pub struct RedisConn {
     writer: Option<LinkWriter>,
     pub(crate) slots: Rc<RefCell<Slots>>,
     protocol: Protocol,
+    /// Where this incarnation publishes its address, for handles that follow restarts.
+    registry: Option<Arc<AddrCell>>,
 }
 
+/// The address of the current incarnation of a supervised connection, if one runs.
+pub(crate) type AddrCell = Mutex<Option<Addr<RedisActor>>>;
+
 impl RedisConn {
-    pub(crate) fn new(config: Arc<Config>) -> Self {
+    pub(crate) fn new(config: Arc<Config>, registry: Option<Arc<AddrCell>>) -> Self {
         RedisConn {
             config,
             writer: None,
             slots: Rc::default(),
             protocol: Protocol::Resp2,
+            registry,
+        }
+    }
+
+    fn register(&self, addr: Option<Addr<RedisActor>>) {
+        if let Some(cell) = &self.registry {
+            *cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = addr;
         }
     }
 
@@ -92,6 +106,11 @@ impl Connection for RedisConn {
     type Incoming = Frame;
     type Error = Error;
 
+    fn init(&mut self, cx: &mut Ctx<'_, Self>) -> Next {
+        self.register(Some(cx.address()));
+        Next::Connect
+    }
+
     fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
         let config = self.config.clone();
         async move { handshake::open(&config).await }.boxed_local()
@@ -102,7 +121,12 @@ impl Connection for RedisConn {
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
         frames.read_buffer_mut().extend_from_slice(&link.leftover);
-        cx.read(frames.map(|r| r.map_err(Error::from)));
+        cx.read(frames.map(|r| {
+            r.map_err(|e| match e {
+                ProtocolError::Io(io) => Error::Io(io),
+                other => Error::Protocol(other),
+            })
+        }));
         let writer = cx.writer(write);
         let mut slots = self.slots.borrow_mut();
         for (bytes, slot) in std::mem::take(&mut slots.queued) {
@@ -168,6 +192,7 @@ impl Connection for RedisConn {
     }
 
     fn stopped(&mut self, reason: &ExitReason) {
+        self.register(None);
         self.writer = None;
         let reason: Arc<str> = reason.to_string().into();
         let mut slots = self.slots.borrow_mut();

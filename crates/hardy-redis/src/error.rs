@@ -66,11 +66,12 @@ pub enum Error {
         /// What Redis said.
         error: ServerError,
     },
-    /// The connection actor has stopped, for this reason.
-    #[error("the Redis connection has stopped ({0}): start a new one")]
+    /// The connection actor has stopped, for this reason. Under a supervisor a new
+    /// incarnation may be on its way (retry); otherwise start a new connection.
+    #[error("the Redis connection has stopped ({0}); a supervisor may be restarting it, otherwise start a new one")]
     Stopped(Arc<str>),
-    /// Connecting failed at the socket level.
-    #[error("could not reach Redis: {0}")]
+    /// The socket failed: connecting, reading or writing.
+    #[error("I/O error talking to Redis: {0}")]
     Io(#[from] std::io::Error),
     /// The server sent a reply when no request was waiting for one: the link is dropped,
     /// since replies could no longer be matched to requests.

@@ -23,6 +23,7 @@ pub use config::{Config, Protocol, Secret, DEFAULT_MAX_IN_FLIGHT};
 pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;
+pub use hardy_connection::backoff::Jitter;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
 pub use messages::{Batch, Command, Enqueued, NoReply};
 pub use pipeline::Pipeline;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hardy_connection::ConnState;
-use hardy_redis::{cmd, Config, Error, ExitReason, Redis, RedisActor};
+use hardy_redis::{cmd, Config, Error, ExitReason};
 use hardy_supervisor::Supervisor;
 use hardy_testkit::RedisServer;
 
@@ -15,17 +15,12 @@ async fn a_connection_that_exits_on_disconnection_is_restarted_and_the_handle_fo
         .unwrap()
         .exit_on_disconnection(true)
         .backoff(Duration::from_millis(20), 1.5, Duration::from_millis(200));
-    let (spec, state) = hardy_redis::child_spec("redis", config.clone());
+    let (spec, redis) = hardy_redis::child_spec("redis", config);
     let sup = Supervisor::builder()
         .intensity(5, Duration::from_secs(5))
         .child(spec)
         .start()
         .unwrap();
-    let redis = Redis::supervised(
-        sup.child_ref::<RedisActor>("redis").await.unwrap(),
-        &config,
-        state,
-    );
     let mut changes = redis.state().changes();
     redis.state().wait_for(ConnState::is_connected).await;
     let pong: String = redis.command(cmd("PING")).await.unwrap();
