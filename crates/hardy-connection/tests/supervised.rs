@@ -12,8 +12,31 @@ use hardy_supervisor::{ChildSpec, EventKind, RestartType, Supervisor};
 use support::*;
 use tokio::sync::Notify;
 
-/// The child's first exit reason. Its connect waits for `go`, fired once we listen.
-async fn first_exit(spec: ChildSpec, go: Arc<Notify>) -> ExitReason {
+/// Supervises a connection to a closed port whose connect waits for a go signal (fired once
+/// the test listens to the supervisor's events), then then panics or is refused; returns the
+/// child's first exit reason. `adjust` sets the connection's other answers.
+async fn first_exit(panics: bool, adjust: fn(&mut Scripted)) -> ExitReason {
+    let (addr, go) = (closed_port(), Arc::new(Notify::new()));
+    let gate = go.clone();
+    let spec = ChildSpec::worker("conn", move || {
+        let mut conn = Scripted::new(addr);
+        let gate = gate.clone();
+        conn.on_connect = Box::new(move |_| {
+            let gate = gate.clone();
+            Some(
+                async move {
+                    gate.notified().await;
+                    if panics {
+                        panic!("boom in connect");
+                    }
+                    Ok(tokio::net::TcpStream::connect(addr).await?)
+                }
+                .boxed_local(),
+            )
+        });
+        adjust(&mut conn);
+        Ok(conn.builder().build())
+    });
     let sup = Supervisor::builder()
         .intensity(0, Duration::from_secs(5))
         .child(spec.restart(RestartType::Temporary))
@@ -32,24 +55,7 @@ async fn first_exit(spec: ChildSpec, go: Arc<Notify>) -> ExitReason {
 
 #[actix_rt::test]
 async fn a_panic_in_connect_reaches_the_supervisor_as_a_panic_exit() {
-    let (addr, go) = (closed_port(), Arc::new(Notify::new()));
-    let gate = go.clone();
-    let spec = ChildSpec::worker("conn", move || {
-        let mut conn = Scripted::new(addr);
-        let gate = gate.clone();
-        conn.on_connect = Box::new(move |_| {
-            let gate = gate.clone();
-            Some(
-                async move {
-                    gate.notified().await;
-                    panic!("boom in connect")
-                }
-                .boxed_local(),
-            )
-        });
-        Ok(conn.builder().build())
-    });
-    match first_exit(spec, go).await {
+    match first_exit(true, |_| {}).await {
         ExitReason::Panic(msg) => assert!(msg.contains("boom in connect"), "{msg}"),
         other => panic!("expected a panic exit, got {other:?}"),
     }
@@ -57,26 +63,11 @@ async fn a_panic_in_connect_reaches_the_supervisor_as_a_panic_exit() {
 
 #[actix_rt::test]
 async fn giving_up_reaches_the_supervisor_as_an_error_exit() {
-    let (addr, go) = (closed_port(), Arc::new(Notify::new()));
-    let gate = go.clone();
-    let spec = ChildSpec::worker("conn", move || {
-        let mut conn = Scripted::new(addr);
-        let gate = gate.clone();
-        conn.on_connect = Box::new(move |_| {
-            let gate = gate.clone();
-            Some(
-                async move {
-                    gate.notified().await;
-                    Ok(tokio::net::TcpStream::connect(addr).await?)
-                }
-                .boxed_local(),
-            )
-        });
+    let give_up = |conn: &mut Scripted| {
         conn.on_connect_failed = Box::new(|_| Next::Stop(ExitReason::Error("bad config".into())));
-        Ok(conn.builder().build())
-    });
+    };
     assert_eq!(
-        first_exit(spec, go).await,
+        first_exit(false, give_up).await,
         ExitReason::Error("bad config".into())
     );
 }
