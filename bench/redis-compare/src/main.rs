@@ -1,0 +1,592 @@
+//! hardy-redis side by side with redis-rs (`MultiplexedConnection`), fred and
+//! `redis-benchmark`, against one local `redis-server`.
+//!
+//! For each caller count C, each client library gets ONE connection and C concurrent
+//! tasks on ONE current-thread runtime (an actix `System`, which is a tokio current-thread
+//! runtime with a `LocalSet`; the same runtime and the same harness for every library).
+//! Each task runs SET k v / GET k pairs in a loop: 16-byte keys spread over 256 keys,
+//! 64-byte values. A cell is a warm-up, then three rounds (the libraries taking turns, so
+//! that a change in the machine's load hits them alike) of a fixed count of operations or
+//! at most a second, whichever comes first; every operation's latency goes into a
+//! histogram, and ops/s is the median round.
+//! Then `redis-benchmark -t set,get` runs against the same server with the same key space
+//! and value size, without and with `-P 16`.
+//!
+//! Environment (all optional; for profiling a reduced run):
+//! - `BENCH_CALLERS`  caller counts, e.g. `1,16,128,512` (default)
+//! - `BENCH_CLIENTS`  which of `hardy,redis-rs,fred` to run (default: all three)
+//! - `BENCH_OPS`      operations per cell, split over the rounds (default 300000)
+//! - `BENCH_SECS`     time limit per cell in seconds, split over the rounds (default 3)
+//! - `BENCH_ROUNDS`   rounds per cell, the libraries taking turns (default 3)
+//! - `BENCH_WARMUP_MS` warm-up per cell (default 300)
+//! - `BENCH_RB`       `0` skips redis-benchmark
+//! - `BENCH_NO_TIMEOUTS` `1` turns off the per-request timeouts that hardy (5 s) and
+//!   redis-rs (500 ms) arm by default (fred has none by default), to see their cost
+
+use std::cell::{Cell, RefCell};
+use std::process::Command as Process;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+
+const KEYS: usize = 256;
+const VALUE_LEN: usize = 64;
+
+/// One client library under test: SET and GET on a shared, cloneable handle.
+trait Client: Clone + 'static {
+    async fn set(&self, key: &str, value: &Bytes);
+    async fn get(&self, key: &str);
+}
+
+#[derive(Clone)]
+struct Hardy(hardy_redis::Redis);
+
+impl Client for Hardy {
+    async fn set(&self, key: &str, value: &Bytes) {
+        let cmd = hardy_redis::cmd("SET").arg(key).arg(value);
+        self.0.command::<()>(cmd).await.expect("hardy SET");
+    }
+    async fn get(&self, key: &str) {
+        let cmd = hardy_redis::cmd("GET").arg(key);
+        let v: Option<Bytes> = self.0.command(cmd).await.expect("hardy GET");
+        assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
+    }
+}
+
+#[derive(Clone)]
+struct RedisRs(redis::aio::MultiplexedConnection);
+
+impl Client for RedisRs {
+    async fn set(&self, key: &str, value: &Bytes) {
+        use redis::AsyncCommands;
+        let mut conn = self.0.clone();
+        let () = conn.set(key, &value[..]).await.expect("redis-rs SET");
+    }
+    async fn get(&self, key: &str) {
+        use redis::AsyncCommands;
+        let mut conn = self.0.clone();
+        let v: Option<Vec<u8>> = conn.get(key).await.expect("redis-rs GET");
+        assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
+    }
+}
+
+#[derive(Clone)]
+struct Fred(fred::prelude::Client);
+
+impl Client for Fred {
+    async fn set(&self, key: &str, value: &Bytes) {
+        use fred::prelude::KeysInterface;
+        let () = self
+            .0
+            .set(key, value.clone(), None, None, false)
+            .await
+            .expect("fred SET");
+    }
+    async fn get(&self, key: &str) {
+        use fred::prelude::KeysInterface;
+        let v: Option<Bytes> = self.0.get(key).await.expect("fred GET");
+        assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
+    }
+}
+
+/// Ops/s and latency of one cell.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cellv {
+    ops: f64,
+    p50_us: f64,
+    p99_us: f64,
+    /// CPU time of the benchmark's thread per operation (the client library's own cost,
+    /// runtime included; less sensitive to a busy machine than ops/s). 0 when not known.
+    cpu_us: f64,
+    /// redis-server's CPU time per operation.
+    server_cpu_us: f64,
+    /// Commands per read the server did on its sockets (INFO stats): how well the client
+    /// batches its writes.
+    cmds_per_read: f64,
+}
+
+/// Counters of the server, before and after a cell.
+#[derive(Clone, Copy, Default)]
+struct ServerStats {
+    commands: f64,
+    reads: f64,
+    cpu: Duration,
+}
+
+fn server_stats(server: &hardy_testkit::RedisServer) -> ServerStats {
+    let mut stats = ServerStats::default();
+    if let Ok(hardy_testkit::Reply::Bulk(Some(text))) = server.command(&["INFO", "stats"]) {
+        for line in String::from_utf8_lossy(&text).lines() {
+            let mut kv = line.trim().splitn(2, ':');
+            let (k, v) = (kv.next().unwrap_or(""), kv.next().unwrap_or(""));
+            match k {
+                "total_commands_processed" => stats.commands = v.parse().unwrap_or(0.0),
+                "total_reads_processed" => stats.reads = v.parse().unwrap_or(0.0),
+                _ => {}
+            }
+        }
+    }
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 Hz).
+    if let Some(stat) = server
+        .pid()
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+    {
+        let after_comm = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        let fields: Vec<&str> = after_comm.split_whitespace().collect();
+        let ticks: u64 = fields
+            .get(11..13)
+            .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
+            .unwrap_or(0);
+        stats.cpu = Duration::from_millis(ticks * 10);
+    }
+    stats
+}
+
+/// CPU time used by the calling thread so far.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_THREAD_CPUTIME_ID needs nothing else.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+struct Limits {
+    ops: u64,
+    time: Duration,
+    warmup: Duration,
+}
+
+/// Runs `callers` tasks of SET/GET pairs until `max_ops` operations were started or
+/// `max_time` passed; returns (completed ops, elapsed, histogram in ns).
+async fn phase<C: Client>(
+    client: &C,
+    keys: &Rc<Vec<String>>,
+    value: &Bytes,
+    callers: usize,
+    max_ops: u64,
+    max_time: Duration,
+) -> (u64, Duration, Histogram<u64>) {
+    let started = Rc::new(Cell::new(0u64));
+    let hist = Rc::new(RefCell::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
+    ));
+    let t0 = Instant::now();
+    let deadline = t0 + max_time;
+    let mut tasks = Vec::with_capacity(callers);
+    for task in 0..callers {
+        let client = client.clone();
+        let keys = keys.clone();
+        let value = value.clone();
+        let started = started.clone();
+        let hist = hist.clone();
+        tasks.push(tokio::task::spawn_local(async move {
+            let mut i = 0usize;
+            loop {
+                let n = started.get();
+                if n >= max_ops {
+                    break;
+                }
+                let begin = Instant::now();
+                if begin >= deadline {
+                    break;
+                }
+                started.set(n + 1);
+                let key = &keys[(task * 37 + i / 2) % KEYS];
+                if i.is_multiple_of(2) {
+                    client.set(key, &value).await;
+                } else {
+                    client.get(key).await;
+                }
+                let ns = begin.elapsed().as_nanos() as u64;
+                hist.borrow_mut().saturating_record(ns.max(1));
+                i += 1;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("a caller task panicked");
+    }
+    let elapsed = t0.elapsed();
+    let hist = Rc::try_unwrap(hist).ok().unwrap().into_inner();
+    (hist.len(), elapsed, hist)
+}
+
+/// One library's rounds at one caller count.
+struct Acc {
+    rates: Vec<f64>,
+    hist: Histogram<u64>,
+    ops: u64,
+    cpu: Duration,
+    server_cpu: Duration,
+    commands: f64,
+    reads: f64,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            rates: Vec::new(),
+            hist: Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
+            ops: 0,
+            cpu: Duration::ZERO,
+            server_cpu: Duration::ZERO,
+            commands: 0.0,
+            reads: 0.0,
+        }
+    }
+
+    /// The median round's ops/s; latency over all rounds; CPU over all rounds.
+    fn finish(&self) -> Option<Cellv> {
+        if self.rates.is_empty() {
+            return None;
+        }
+        let mut rates = self.rates.clone();
+        rates.sort_by(f64::total_cmp);
+        let ops = self.ops.max(1) as f64;
+        Some(Cellv {
+            ops: rates[rates.len() / 2],
+            p50_us: self.hist.value_at_quantile(0.50) as f64 / 1000.0,
+            p99_us: self.hist.value_at_quantile(0.99) as f64 / 1000.0,
+            cpu_us: self.cpu.as_secs_f64() * 1e6 / ops,
+            server_cpu_us: self.server_cpu.as_secs_f64() * 1e6 / ops,
+            cmds_per_read: self.commands / self.reads.max(1.0),
+        })
+    }
+
+    fn rounds(&self) -> String {
+        let r: Vec<String> = self
+            .rates
+            .iter()
+            .map(|r| format!("{:.0}k", r / 1000.0))
+            .collect();
+        r.join(" ")
+    }
+}
+
+/// One round of one library: a warm-up on the first round, then the measured phase.
+#[allow(clippy::too_many_arguments)]
+async fn round<C: Client>(
+    client: &C,
+    keys: &Rc<Vec<String>>,
+    value: &Bytes,
+    callers: usize,
+    limits: &Limits,
+    server: &hardy_testkit::RedisServer,
+    first: bool,
+    acc: &mut Acc,
+) {
+    if first && !limits.warmup.is_zero() {
+        phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
+    }
+    let before = server_stats(server);
+    let cpu = thread_cpu();
+    let (ops, elapsed, hist) = phase(client, keys, value, callers, limits.ops, limits.time).await;
+    let cpu = thread_cpu() - cpu;
+    let after = server_stats(server);
+    acc.rates.push(ops as f64 / elapsed.as_secs_f64());
+    acc.hist.add(&hist).expect("same histogram bounds");
+    acc.ops += ops;
+    acc.cpu += cpu;
+    acc.server_cpu += after.cpu.saturating_sub(before.cpu);
+    // The INFO command itself counts as one command and one read.
+    acc.commands += after.commands - before.commands - 1.0;
+    acc.reads += after.reads - before.reads - 1.0;
+}
+
+/// `redis-benchmark -t set,get` with the same key space and value size; SET and GET
+/// together as one figure: ops/s over both tests, the higher of their p50 and p99.
+fn redis_benchmark(port: u16, callers: usize, pipeline: usize) -> Option<Cellv> {
+    let requests = match (callers, pipeline) {
+        (_, p) if p > 1 => 1_000_000,
+        (1, _) => 60_000,
+        _ => 200_000,
+    };
+    let mut cmd = Process::new("redis-benchmark");
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-t", "set,get", "-c", &callers.to_string()])
+        .args(["-n", &requests.to_string(), "-d", &VALUE_LEN.to_string()])
+        .args([
+            "-r",
+            &KEYS.to_string(),
+            "-P",
+            &pipeline.to_string(),
+            "--csv",
+        ]);
+    let out = match cmd.output() {
+        Ok(out) if out.status.success() => out,
+        Ok(out) => {
+            eprintln!(
+                "redis-benchmark failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return None;
+        }
+        Err(e) => {
+            eprintln!("redis-benchmark not run: {e}");
+            return None;
+        }
+    };
+    // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
+    // "p99_latency_ms","max_latency_ms"
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut secs = 0.0;
+    let (mut p50, mut p99) = (0.0f64, 0.0f64);
+    let mut tests = 0;
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split(',').map(|f| f.trim_matches('"')).collect();
+        if fields.len() < 7 || !(fields[0] == "SET" || fields[0] == "GET") {
+            continue;
+        }
+        let rps: f64 = fields[1].parse().ok()?;
+        secs += requests as f64 / rps;
+        p50 = p50.max(fields[4].parse::<f64>().ok()? * 1000.0);
+        p99 = p99.max(fields[6].parse::<f64>().ok()? * 1000.0);
+        tests += 1;
+    }
+    (tests == 2).then(|| Cellv {
+        ops: 2.0 * requests as f64 / secs,
+        p50_us: p50,
+        p99_us: p99,
+        cpu_us: 0.0,
+        server_cpu_us: 0.0,
+        cmds_per_read: 0.0,
+    })
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn show(c: Option<Cellv>) -> String {
+    match c {
+        Some(c) => format!("{:.0}k ({:.0}/{:.0})", c.ops / 1000.0, c.p50_us, c.p99_us),
+        None => "-".into(),
+    }
+}
+
+fn cpu(c: Option<Cellv>) -> String {
+    match c {
+        Some(c) if c.cpu_us > 0.0 => format!(
+            "{:.2} / {:.2} / {:.1}",
+            c.cpu_us, c.server_cpu_us, c.cmds_per_read
+        ),
+        _ => "-".into(),
+    }
+}
+
+fn main() {
+    let callers: Vec<usize> = std::env::var("BENCH_CALLERS")
+        .unwrap_or_else(|_| "1,16,128,512".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("BENCH_CALLERS: numbers"))
+        .collect();
+    let clients = std::env::var("BENCH_CLIENTS").unwrap_or_else(|_| "hardy,redis-rs,fred".into());
+    let run = |name: &str| clients.split(',').any(|c| c.trim() == name);
+    let rounds: u32 = env_or("BENCH_ROUNDS", 3u32).max(1);
+    let limits = Limits {
+        ops: env_or("BENCH_OPS", 300_000u64) / rounds as u64,
+        time: Duration::from_secs_f64(env_or("BENCH_SECS", 3.0f64) / rounds as f64),
+        warmup: Duration::from_millis(env_or("BENCH_WARMUP_MS", 300u64)),
+    };
+    let rb = env_or("BENCH_RB", 1u32) != 0;
+    let no_timeouts = env_or("BENCH_NO_TIMEOUTS", 0u32) != 0;
+
+    let server = hardy_testkit::RedisServer::start().expect("start redis-server");
+    let port = server.port();
+    let version = Process::new("redis-server")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    eprintln!("{version}; listening on {}", server.addr());
+    if no_timeouts {
+        eprintln!("per-request timeouts off (BENCH_NO_TIMEOUTS)");
+    }
+
+    let keys: Rc<Vec<String>> = Rc::new((0..KEYS).map(|i| format!("bench:key:{i:06}")).collect());
+    assert!(keys.iter().all(|k| k.len() == 16));
+    let value = Bytes::from(vec![b'v'; VALUE_LEN]);
+    let url = server.url();
+
+    struct Row {
+        c: usize,
+        hardy: Option<Cellv>,
+        redis_rs: Option<Cellv>,
+        fred: Option<Cellv>,
+        rb: Option<Cellv>,
+        rb_p16: Option<Cellv>,
+    }
+    let mut rows = Vec::new();
+    let sys = actix_rt::System::new();
+    sys.block_on(async {
+        let hardy = if run("hardy") {
+            let mut config = hardy_redis::Config::new("127.0.0.1", port);
+            if no_timeouts {
+                config = config.no_command_timeout();
+            }
+            Some(Hardy(
+                hardy_redis::Redis::connect(config)
+                    .await
+                    .expect("hardy connect"),
+            ))
+        } else {
+            None
+        };
+        let redis_rs = if run("redis-rs") {
+            let client = redis::Client::open(url.as_str()).expect("redis-rs client");
+            let mut config = redis::AsyncConnectionConfig::new();
+            if no_timeouts {
+                config = config.set_response_timeout(None);
+            }
+            Some(RedisRs(
+                client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .expect("redis-rs connect"),
+            ))
+        } else {
+            None
+        };
+        let fred = if run("fred") {
+            use fred::prelude::{Builder, ClientLike, Config};
+            let config = Config::from_url(&url).expect("fred config");
+            let client = Builder::from_config(config).build().expect("fred client");
+            client.init().await.expect("fred connect");
+            Some(Fred(client))
+        } else {
+            None
+        };
+        // Every key exists before the first GET.
+        let mut mset = vec!["MSET"];
+        for k in keys.iter() {
+            mset.push(k);
+            mset.push(std::str::from_utf8(&value).unwrap());
+        }
+        server.command(&mset).expect("MSET");
+
+        for &c in &callers {
+            let mut row = Row {
+                c,
+                hardy: None,
+                redis_rs: None,
+                fred: None,
+                rb: None,
+                rb_p16: None,
+            };
+            // The libraries take turns, round by round, so that a change in the machine's
+            // load during a cell shifts all of them alike; each reports its median round.
+            let (mut ah, mut ar, mut af) = (Acc::new(), Acc::new(), Acc::new());
+            for r in 0..rounds {
+                let first = r == 0;
+                if let Some(h) = &hardy {
+                    round(h, &keys, &value, c, &limits, &server, first, &mut ah).await;
+                }
+                if let Some(x) = &redis_rs {
+                    round(x, &keys, &value, c, &limits, &server, first, &mut ar).await;
+                }
+                if let Some(f) = &fred {
+                    round(f, &keys, &value, c, &limits, &server, first, &mut af).await;
+                }
+            }
+            row.hardy = ah.finish();
+            row.redis_rs = ar.finish();
+            row.fred = af.finish();
+            for (name, acc, cell) in [
+                ("hardy", &ah, row.hardy),
+                ("redis-rs", &ar, row.redis_rs),
+                ("fred", &af, row.fred),
+            ] {
+                if cell.is_some() {
+                    eprintln!(
+                        "C={c:<4} {name:<9} {} {}  rounds: {}",
+                        show(cell),
+                        cpu(cell),
+                        acc.rounds()
+                    );
+                }
+            }
+            if rb {
+                row.rb = redis_benchmark(port, c, 1);
+                eprintln!("C={c:<4} r-b       {}", show(row.rb));
+                row.rb_p16 = redis_benchmark(port, c, 16);
+                eprintln!("C={c:<4} r-b -P16  {}", show(row.rb_p16));
+            }
+            rows.push(row);
+        }
+    });
+
+    println!();
+    println!("{version}");
+    println!(
+        "SET/GET pairs, 16-byte keys over {KEYS} keys, {VALUE_LEN}-byte values. Per library and \
+         C: {} ms of warm-up, then {rounds} rounds of up to {} ops or {:.1} s, the libraries \
+         taking turns; ops/s is the median round. Cells: ops/s (p50/p99 latency in µs, all \
+         rounds).",
+        limits.warmup.as_millis(),
+        limits.ops,
+        limits.time.as_secs_f64(),
+    );
+    println!();
+    println!(
+        "| C | hardy-redis | redis-rs | fred | redis-benchmark | redis-benchmark -P16 | hardy ÷ best peer |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let best = [r.redis_rs, r.fred]
+            .iter()
+            .flatten()
+            .map(|c| c.ops)
+            .fold(f64::NAN, f64::max);
+        let ratio = match r.hardy {
+            Some(h) if best.is_finite() => format!("{:.2}×", h.ops / best),
+            _ => "-".into(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.c,
+            show(r.hardy),
+            show(r.redis_rs),
+            show(r.fred),
+            show(r.rb),
+            show(r.rb_p16),
+            ratio
+        );
+    }
+    println!();
+    println!(
+        "Where the time goes: client CPU µs/op (the benchmark thread's CPU time, runtime and \
+         harness included) / redis-server CPU µs/op / commands per server socket read \
+         (INFO stats; how well the client batches). Ratio: client CPU, hardy ÷ lowest peer."
+    );
+    println!();
+    println!("| C | hardy-redis | redis-rs | fred | hardy client CPU ÷ lowest peer |");
+    println!("|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let best = [r.redis_rs, r.fred]
+            .iter()
+            .flatten()
+            .map(|c| c.cpu_us)
+            .fold(f64::NAN, f64::min);
+        let ratio = match r.hardy {
+            Some(h) if best.is_finite() => format!("{:.2}×", h.cpu_us / best),
+            _ => "-".into(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.c,
+            cpu(r.hardy),
+            cpu(r.redis_rs),
+            cpu(r.fred),
+            ratio
+        );
+    }
+}
