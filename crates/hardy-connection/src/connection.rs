@@ -106,6 +106,14 @@ pub trait Connection: Sized + Unpin + 'static {
         let _ = (item, cx);
     }
 
+    /// How many requests are waiting for a reply; 0 (the default) if unknown. The link's
+    /// reader hands over at most a quarter that many items (at least 4, at most 256)
+    /// before yielding, so that the requests their callers send meanwhile are written
+    /// while the rest is read: the peer and the actor then work at the same time.
+    fn in_flight(&self) -> usize {
+        0
+    }
+
     /// A probe for half-open links, run every health-check interval while connected (see
     /// [`Builder::health_check`](crate::Builder::health_check)). If it fails or takes
     /// longer than the deadline, the link is disconnected. `None` (the default) skips it.

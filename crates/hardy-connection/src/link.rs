@@ -20,6 +20,8 @@ use crate::{Connection, ConnectionActor, Failure};
 
 /// How many items the reader hands over before yielding to the rest of the actor.
 const READ_BUDGET: usize = 256;
+/// The least it hands over, however few requests are in flight.
+const MIN_READ_BUDGET: usize = 4;
 
 pub(crate) struct ReadLink<S> {
     stream: Pin<Box<S>>,
@@ -46,7 +48,14 @@ where
         task: &mut TaskContext<'_>,
     ) -> Poll<()> {
         let this = self.get_mut();
-        for _ in 0..READ_BUDGET {
+        // Hand over a quarter of the replies in flight, then let the actor write the
+        // requests their callers made meanwhile: the peer works on those while we read the
+        // rest, instead of the two sides taking turns with one big batch each.
+        let budget = match act.conn.in_flight() {
+            0 => READ_BUDGET,
+            n => (n / 4).clamp(MIN_READ_BUDGET, READ_BUDGET),
+        };
+        for _ in 0..budget {
             if act.core.link != this.link {
                 return Poll::Ready(());
             }

@@ -183,17 +183,26 @@ impl Redis {
         let request = async {
             match &self.target {
                 Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&self.state)),
-                Target::Shared(_) => match self.addr() {
-                    Some(addr) => addr.send(msg).await.map_err(|_| {
-                        Error::Disconnected(
-                            "the connection actor stopped; its supervisor restarts it".into(),
-                        )
-                    }),
-                    None => Err(match self.state.get() {
-                        ConnState::Stopped(_) => stopped(&self.state),
-                        _ => Error::NotConnected,
-                    }),
-                },
+                Target::Shared(cell) => {
+                    // Send under the lock rather than clone the address (two allocations
+                    // in actix); the guard is gone before the await.
+                    let request = cell
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .as_ref()
+                        .map(|addr| addr.send(msg));
+                    match request {
+                        Some(request) => request.await.map_err(|_| {
+                            Error::Disconnected(
+                                "the connection actor stopped; its supervisor restarts it".into(),
+                            )
+                        }),
+                        None => Err(match self.state.get() {
+                            ConnState::Stopped(_) => stopped(&self.state),
+                            _ => Error::NotConnected,
+                        }),
+                    }
+                }
             }
         };
         match self.timeout {

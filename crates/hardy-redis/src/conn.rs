@@ -108,6 +108,11 @@ impl Connection for RedisConn {
 
     fn init(&mut self, cx: &mut Ctx<'_, Self>) -> Next {
         self.register(Some(cx.address()));
+        // actix parks a sender once 16 messages wait (its default) and `Addr::send` then
+        // clones the sender (two allocations) to retry, which succeeds at once: with many
+        // callers that is paid on most requests and bounds nothing. Each caller awaits its
+        // reply, so the callers themselves bound the mailbox.
+        cx.context().set_mailbox_capacity(0);
         Next::Connect
     }
 
@@ -169,6 +174,10 @@ impl Connection for RedisConn {
             tracing::error!(peer = %self.config.peer(), reply = ?frame, "a reply nobody asked for: dropping the link");
             cx.disconnect(Failure::Error(Error::UnexpectedReply));
         }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.slots.borrow().pending.len()
     }
 
     fn health_check(&mut self, _cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
