@@ -1,4 +1,4 @@
-//! [`Redis`]: the handle applications hold, with typed requests and the command timeout.
+//! [`Redis`]: the handle applications hold, with typed requests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +31,6 @@ pub type RedisActor = ConnectionActor<RedisConn>;
 #[derive(Clone, Debug)]
 pub struct Redis {
     target: Target,
-    timeout: Option<Duration>,
     state: StateWatch,
 }
 
@@ -71,12 +70,10 @@ impl Redis {
     /// connect): requests wait for the first connect, then fail fast with
     /// [`Error::NotConnected`] while it reconnects.
     pub fn start(config: Config) -> Redis {
-        let timeout = config.command_timeout;
         let builder = Redis::builder(config);
         let state = builder.state_watch();
         Redis {
             target: Target::Addr(builder.start()),
-            timeout,
             state,
         }
     }
@@ -84,7 +81,6 @@ impl Redis {
     /// Starts a connection actor and waits until it is connected (sync connect). Fails if
     /// the first connect fails; nothing retries then.
     pub async fn connect(config: Config) -> Result<Redis, Error> {
-        let timeout = config.command_timeout;
         let builder = Redis::builder(config);
         let state = builder.state_watch();
         let addr = builder.start_connected().await.map_err(|e| match e {
@@ -94,23 +90,18 @@ impl Redis {
         })?;
         Ok(Redis {
             target: Target::Addr(addr),
-            timeout,
             state,
         })
     }
 
-    /// A handle on an actor started some other way (e.g. by a supervisor), with the
-    /// command timeout of `config` and the actor's state handle.
-    pub fn from_addr(addr: Addr<RedisActor>, config: &Config, state: StateWatch) -> Redis {
-        Redis::with_target(Target::Addr(addr), config, state)
+    /// A handle on an actor started some other way, given its state handle
+    /// (`actor.state_watch()` before starting it).
+    pub fn from_addr(addr: Addr<RedisActor>, state: StateWatch) -> Redis {
+        Redis::with_target(Target::Addr(addr), state)
     }
 
-    pub(crate) fn with_target(target: Target, config: &Config, state: StateWatch) -> Redis {
-        Redis {
-            target,
-            timeout: config.command_timeout,
-            state,
-        }
+    pub(crate) fn with_target(target: Target, state: StateWatch) -> Redis {
+        Redis { target, state }
     }
 
     /// The current actor's address, to send [`Command`], [`Batch`] or [`NoReply`]
@@ -180,36 +171,29 @@ impl Redis {
         R: Send + 'static,
         RedisActor: Handler<M>,
     {
-        let request = async {
-            match &self.target {
-                Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&self.state)),
-                Target::Shared(cell) => {
-                    // Send under the lock rather than clone the address (two allocations
-                    // in actix); the guard is gone before the await.
-                    let request = cell
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .as_ref()
-                        .map(|addr| addr.send(msg));
-                    match request {
-                        Some(request) => request.await.map_err(|_| {
-                            Error::Disconnected(
-                                "the connection actor stopped; its supervisor restarts it".into(),
-                            )
-                        }),
-                        None => Err(match self.state.get() {
-                            ConnState::Stopped(_) => stopped(&self.state),
-                            _ => Error::NotConnected,
-                        }),
-                    }
+        // No timer here: the actor answers `Timeout` when the command timeout passes.
+        match &self.target {
+            Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&self.state)),
+            Target::Shared(cell) => {
+                // Send under the lock rather than clone the address (two allocations
+                // in actix); the guard is gone before the await.
+                let request = cell
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .map(|addr| addr.send(msg));
+                match request {
+                    Some(request) => request.await.map_err(|_| {
+                        Error::Disconnected(
+                            "the connection actor stopped; its supervisor restarts it".into(),
+                        )
+                    }),
+                    None => Err(match self.state.get() {
+                        ConnState::Stopped(_) => stopped(&self.state),
+                        _ => Error::NotConnected,
+                    }),
                 }
             }
-        };
-        match self.timeout {
-            Some(limit) => tokio::time::timeout(limit, request)
-                .await
-                .map_err(|_| Error::Timeout(limit))?,
-            None => request.await,
         }?
     }
 }

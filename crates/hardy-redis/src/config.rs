@@ -225,7 +225,14 @@ impl Config {
         self.connect_timeout = limit;
         self
     }
-    /// How long a caller waits for a reply (default 5 s). The late reply is discarded.
+    /// How long a request waits for its reply (default 5 s), counted from when the
+    /// connection actor takes it: normally microseconds after the call, but a request made
+    /// while a connect attempt runs waits for that attempt first (at most the connect
+    /// timeout). Then it fails with [`Error::Timeout`]; the late reply is read and
+    /// discarded. A request kept for a reconnect (`queue_while_disconnected`) that reaches
+    /// its deadline fails with [`Error::NotConnected`]: it was never sent. The timeouts of
+    /// one connection are checked by one timer, every tenth of the timeout (at most every
+    /// 100 ms), so one fires at most that late.
     pub fn command_timeout(mut self, limit: Duration) -> Self {
         self.command_timeout = Some(limit);
         self

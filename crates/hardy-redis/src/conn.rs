@@ -8,20 +8,22 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use actix::Addr;
+use actix::{Addr, AsyncContext};
 
 use bytes::BytesMut;
 use futures::{FutureExt, StreamExt};
 use hardy_connection::{
     ConnectFuture, ConnectInfo, Connection, Ctx, ExitReason, Failure, LinkWriter, Next, ProbeFuture,
 };
+use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
 use crate::config::{Config, Protocol};
 use crate::handshake::{self, Link};
 use crate::resp::{Frame, ProtocolError, RespDecoder};
-use crate::slots::{Slot, Slots};
+use crate::slots::{Deadline, Slot, Slots};
 use crate::{Error, RedisActor};
 
 /// The Redis protocol state behind a [`RedisActor`](crate::RedisActor).
@@ -62,43 +64,63 @@ impl RedisConn {
     pub(crate) fn dispatch(&mut self, encode: impl FnOnce(&mut BytesMut)) -> Dispatch {
         if let Some(writer) = self.writer.as_ref().filter(|w| w.is_open()) {
             let cap = self.config.max_in_flight;
-            if self.slots.borrow().pending.len() >= cap {
+            if self.slots.borrow().in_flight() >= cap {
                 return Dispatch::Fail(Error::Overloaded(cap));
             }
             writer.with_buffer(encode);
-            return Dispatch::Sent(self.slots.clone());
+            return Dispatch::Sent(self.slots.clone(), self.deadline());
         }
         let cap = self.config.queue_while_disconnected;
         if cap == 0 {
             return Dispatch::Fail(Error::NotConnected);
         }
-        if self.slots.borrow().queued.len() >= cap {
+        if self.slots.borrow().queued() >= cap {
             return Dispatch::Fail(Error::QueueFull(cap));
         }
         let mut bytes = BytesMut::new();
         encode(&mut bytes);
-        Dispatch::Queued(self.slots.clone(), bytes)
+        Dispatch::Queued(self.slots.clone(), bytes, self.deadline())
+    }
+
+    /// When a request taken now stops waiting for its reply.
+    fn deadline(&self) -> Deadline {
+        self.config
+            .command_timeout
+            .map(|limit| Instant::now() + limit)
+    }
+
+    /// Answers the requests whose command timeout has passed.
+    fn expire(&self, limit: Duration) {
+        self.slots.borrow_mut().expire(Instant::now(), limit);
     }
 }
 
 /// What the handler decided for a request; completed when actix hands over the reply
 /// sender (see `messages.rs`).
 pub(crate) enum Dispatch {
-    Sent(Rc<RefCell<Slots>>),
-    Queued(Rc<RefCell<Slots>>, BytesMut),
+    Sent(Rc<RefCell<Slots>>, Deadline),
+    Queued(Rc<RefCell<Slots>>, BytesMut, Deadline),
     Fail(Error),
 }
 
 impl Dispatch {
     pub(crate) fn place(self, slot: Slot) {
         match self {
-            Dispatch::Sent(slots) => slots.borrow_mut().pending.push_back(slot),
-            Dispatch::Queued(slots, bytes) => {
-                slots.borrow_mut().queued.push_back((bytes.freeze(), slot))
+            Dispatch::Sent(slots, deadline) => slots.borrow_mut().push_pending(slot, deadline),
+            Dispatch::Queued(slots, bytes, deadline) => {
+                slots
+                    .borrow_mut()
+                    .push_queued(bytes.freeze(), slot, deadline)
             }
             Dispatch::Fail(err) => slot.fail(err),
         }
     }
+}
+
+/// How often the command timeouts are checked: a tenth of the timeout, between 1 ms and
+/// 100 ms, so a timeout fires at most that late.
+fn sweep_interval(limit: Duration) -> Duration {
+    (limit / 10).clamp(Duration::from_millis(1), Duration::from_millis(100))
 }
 
 impl Connection for RedisConn {
@@ -108,6 +130,12 @@ impl Connection for RedisConn {
 
     fn init(&mut self, cx: &mut Ctx<'_, Self>) -> Next {
         self.register(Some(cx.address()));
+        if let Some(limit) = self.config.command_timeout {
+            cx.context()
+                .run_interval(sweep_interval(limit), move |act, _| {
+                    act.get_ref().expire(limit)
+                });
+        }
         // actix parks a sender once 16 messages wait (its default) and `Addr::send` then
         // clones the sender (two allocations) to retry, which succeeds at once: with many
         // callers that is paid on most requests and bounds nothing. Each caller awaits its
@@ -133,11 +161,9 @@ impl Connection for RedisConn {
             })
         }));
         let writer = cx.writer(write);
-        let mut slots = self.slots.borrow_mut();
-        for (bytes, slot) in std::mem::take(&mut slots.queued) {
-            writer.write(&bytes);
-            slots.pending.push_back(slot);
-        }
+        self.slots.borrow_mut().send_queued(|bytes| {
+            writer.write(bytes);
+        });
         self.writer = Some(writer);
     }
 
@@ -177,17 +203,17 @@ impl Connection for RedisConn {
     }
 
     fn in_flight(&self) -> usize {
-        self.slots.borrow().pending.len()
+        self.slots.borrow().in_flight()
     }
 
     fn health_check(&mut self, _cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
         let writer = self.writer.as_ref()?;
         writer.with_buffer(|buf| crate::cmd("PING").write_to(buf))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let deadline = self.deadline();
         self.slots
             .borrow_mut()
-            .pending
-            .push_back(Slot::One(Some(tx)));
+            .push_pending(Slot::One(Some(tx)), deadline);
         Some(
             async move {
                 match rx.await {

@@ -2,16 +2,23 @@
 //!
 //! Redis answers in order, so one queue per link is enough: a slot is pushed when a
 //! request's bytes go into the write buffer, and each reply fills the slot at the front.
-//! A caller that gave up (timed out) still owns its slot: the late reply fills it and is
-//! dropped, so later replies stay aligned. On disconnect every slot gets an error.
+//! On disconnect every slot gets an error.
+//!
+//! Command timeouts live here too: each slot carries its deadline, and one sweep per
+//! connection answers the expired ones with `Timeout` (instead of a timer per request).
+//! An expired slot stays in the queue, empty: the late reply fills it and is dropped, so
+//! later replies stay aligned. Deadlines are stamped in FIFO order, so the sweep only looks
+//! past the expired prefix.
 //!
 //! The slots hold actix's own reply sender, so a request costs no extra channel or boxed
 //! future.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use actix::dev::OneshotSender;
 use bytes::Bytes;
+use tokio::time::Instant;
 
 use crate::resp::{Frame, ServerError};
 use crate::Error;
@@ -39,14 +46,22 @@ pub(crate) enum Slot {
 
 impl Slot {
     /// Answers the request with `err` (no reply will come).
-    pub(crate) fn fail(self, err: Error) {
+    pub(crate) fn fail(mut self, err: Error) {
+        self.answer(err);
+    }
+
+    /// Answers the request with `err` now; a reply that still comes is dropped.
+    fn answer(&mut self, err: Error) {
         match self {
-            Slot::One(tx) => send(tx, Err(err)),
-            Slot::Many { tx, .. } => send(tx, Err(err)),
-            Slot::NoReply { tx, .. } => send(tx, Err(err)),
+            Slot::One(tx) => send(tx.take(), Err(err)),
+            Slot::Many { tx, .. } => send(tx.take(), Err(err)),
+            Slot::NoReply { tx, .. } => send(tx.take(), Err(err)),
         }
     }
 }
+
+/// When a request stops waiting: `None` without a command timeout.
+pub(crate) type Deadline = Option<Instant>;
 
 fn send<T>(tx: Option<OneshotSender<T>>, value: T) {
     if let Some(tx) = tx {
@@ -58,20 +73,66 @@ fn send<T>(tx: Option<OneshotSender<T>>, value: T) {
 /// The reply slots of the current link, and requests kept while disconnected.
 #[derive(Default)]
 pub(crate) struct Slots {
-    pub(crate) pending: VecDeque<Slot>,
-    pub(crate) queued: VecDeque<(Bytes, Slot)>,
+    pending: VecDeque<(Slot, Deadline)>,
+    /// How many slots at the front already answered `Timeout` and wait for their reply.
+    expired: usize,
+    queued: VecDeque<(Bytes, Slot, Deadline)>,
 }
 
 impl Slots {
+    /// Requests written and awaiting their replies.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Requests kept for the next connection.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.len()
+    }
+
+    pub(crate) fn push_pending(&mut self, slot: Slot, deadline: Deadline) {
+        self.pending.push_back((slot, deadline));
+    }
+
+    pub(crate) fn push_queued(&mut self, bytes: Bytes, slot: Slot, deadline: Deadline) {
+        self.queued.push_back((bytes, slot, deadline));
+    }
+
+    /// Moves the kept requests to the link: `write` sends each one's bytes.
+    pub(crate) fn send_queued(&mut self, mut write: impl FnMut(&[u8])) {
+        for (bytes, slot, deadline) in std::mem::take(&mut self.queued) {
+            write(&bytes);
+            self.pending.push_back((slot, deadline));
+        }
+    }
+
+    /// Answers every request whose deadline has passed: `Timeout` for those written (their
+    /// slot stays, for the late reply), `NotConnected` for those still kept for a
+    /// connection (never sent, so dropped).
+    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) {
+        while let Some((slot, Some(deadline))) = self.pending.get_mut(self.expired) {
+            if *deadline > now {
+                break;
+            }
+            slot.answer(Error::Timeout(limit));
+            self.expired += 1;
+        }
+        while matches!(self.queued.front(), Some((_, _, Some(d))) if *d <= now) {
+            if let Some((_, slot, _)) = self.queued.pop_front() {
+                slot.fail(Error::NotConnected);
+            }
+        }
+    }
+
     /// Hands `frame` to the request at the front. `Err(frame)` when no request is
     /// waiting: the server sent a reply nobody asked for.
     pub(crate) fn deliver(&mut self, frame: Frame) -> Result<(), Frame> {
-        let Some(front) = self.pending.front_mut() else {
+        let Some((front, _)) = self.pending.front_mut() else {
             return Err(frame);
         };
         match front {
             Slot::One(_) => {
-                if let Some(Slot::One(tx)) = self.pending.pop_front() {
+                if let Some(Slot::One(tx)) = self.pop_front() {
                     send(tx, Ok(frame));
                 }
             }
@@ -79,7 +140,7 @@ impl Slots {
                 frames.push(frame);
                 *left -= 1;
                 if *left == 0 {
-                    if let Some(Slot::Many { frames, tx, .. }) = self.pending.pop_front() {
+                    if let Some(Slot::Many { frames, tx, .. }) = self.pop_front() {
                         send(tx, Ok(frames));
                     }
                 }
@@ -104,7 +165,7 @@ impl Slots {
                     None => true,
                 };
                 if done {
-                    if let Some(Slot::NoReply { refused, tx, .. }) = self.pending.pop_front() {
+                    if let Some(Slot::NoReply { refused, tx, .. }) = self.pop_front() {
                         send(tx, refused.map_or(Ok(()), |e| Err(Error::Server(e))));
                     }
                 }
@@ -113,16 +174,22 @@ impl Slots {
         Ok(())
     }
 
+    fn pop_front(&mut self) -> Option<Slot> {
+        self.expired = self.expired.saturating_sub(1);
+        self.pending.pop_front().map(|(slot, _)| slot)
+    }
+
     /// Fails every request waiting for a reply.
     pub(crate) fn fail_pending(&mut self, err: impl Fn() -> Error) {
-        for slot in self.pending.drain(..) {
+        self.expired = 0;
+        for (slot, _) in self.pending.drain(..) {
             slot.fail(err());
         }
     }
 
     /// Fails every request kept for the next connection.
     pub(crate) fn fail_queued(&mut self, err: impl Fn() -> Error) {
-        for (_, slot) in self.queued.drain(..) {
+        for (_, slot, _) in self.queued.drain(..) {
             slot.fail(err());
         }
     }

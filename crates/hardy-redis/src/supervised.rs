@@ -48,7 +48,7 @@ impl Redis {
     pub fn factory(config: Config) -> (Redis, impl Fn() -> RedisActor + Send + Sync + Clone) {
         let state = StateWatch::new();
         let cell: Arc<AddrCell> = Arc::default();
-        let redis = Redis::with_target(Target::Shared(cell.clone()), &config, state.clone());
+        let redis = Redis::with_target(Target::Shared(cell.clone()), state.clone());
         let config = Arc::new(config);
         let make = move || {
             Redis::builder_for(RedisConn::new(config.clone(), Some(cell.clone())), &config)

@@ -307,3 +307,28 @@ async fn a_stalled_server_bounds_the_requests_in_flight() {
     tokio::time::resume();
     server.resume().unwrap();
 }
+
+#[actix_rt::test]
+async fn a_queued_command_still_unsent_at_its_deadline_fails_with_not_connected() {
+    let mut server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(
+        config(&server)
+            .queue_while_disconnected(10)
+            .command_timeout(Duration::from_secs(1))
+            .backoff(Duration::from_secs(60), 1.0, Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+    let mut changes = redis.state().changes();
+    server.kill().unwrap();
+    next_change(&mut changes, is_backoff).await;
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let outcome = echo(&redis, "kept".into()).await;
+    assert!(matches!(outcome, Err(Error::NotConnected)), "{outcome:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(1) && waited <= Duration::from_millis(1100),
+        "answered after {waited:?}"
+    );
+}
