@@ -139,7 +139,10 @@ impl Backoff for Exponential {
         }
         self.given += 1;
         let nominal = self.next;
-        self.next = nominal.mul_f64(self.factor).min(self.max);
+        // `mul_f64` panics on overflow: a huge factor or cap saturates at the cap instead.
+        self.next = Duration::try_from_secs_f64(nominal.as_secs_f64() * self.factor)
+            .unwrap_or(self.max)
+            .min(self.max);
         Some(apply_jitter(&mut self.rng, self.jitter, nominal))
     }
 

@@ -81,9 +81,10 @@ impl<C: Connection> Builder<C> {
     /// Every `interval` while connected, runs [`Connection::health_check`]; if the probe
     /// fails or does not answer within `deadline`, the link is disconnected with
     /// [`Failure::HealthCheckTimeout`](crate::Failure::HealthCheckTimeout). Detects
-    /// half-open links, where the peer vanished without closing.
+    /// half-open links, where the peer vanished without closing. A zero interval turns the
+    /// check off (it would otherwise probe as fast as the peer answers).
     pub fn health_check(mut self, interval: Duration, deadline: Duration) -> Self {
-        self.health = Some(HealthCheck { interval, deadline });
+        self.health = Some(HealthCheck { interval, deadline }).filter(|_| !interval.is_zero());
         self
     }
 
@@ -115,6 +116,7 @@ impl<C: Connection> Builder<C> {
                 phase: Phase::Idle,
                 failures: 0,
                 link: 0,
+                epoch: Default::default(),
                 timer_gen: 0,
                 timer: None,
                 link_tasks: Vec::new(),

@@ -4,6 +4,7 @@
 //! Kept apart from the user's connection value so that callbacks can borrow both at once
 //! (`conn.callback(&mut Ctx { core, ctx })`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +45,9 @@ pub(crate) struct Core<C: Connection> {
     pub(crate) failures: u32,
     /// Bumped whenever a link comes up or goes down: tasks of an older link are stale.
     pub(crate) link: u64,
+    /// `link`, shared with the link's writers, so a writer knows at once that its link
+    /// ended (its flush task is only dropped later, when actix reaps cancelled futures).
+    pub(crate) epoch: Arc<AtomicU64>,
     /// Bumped whenever the timer is set or cancelled: a fired timer of an older
     /// generation is stale.
     pub(crate) timer_gen: u64,
@@ -65,11 +69,17 @@ impl<C: Connection> Core<C> {
     /// Ends the current link: its reader, writer and probes stop, and anything of theirs
     /// still queued is ignored.
     pub(crate) fn end_link(&mut self, ctx: &mut Context<ConnectionActor<C>>) {
-        self.link += 1;
+        self.next_link();
         self.probing = false;
         for h in self.link_tasks.drain(..) {
             ctx.cancel_future(h);
         }
+    }
+
+    /// Starts a new link generation (a link came up, or the current one ended).
+    pub(crate) fn next_link(&mut self) {
+        self.link += 1;
+        self.epoch.store(self.link, Ordering::Release);
     }
 
     pub(crate) fn set_state(&mut self, state: ConnState) {

@@ -57,6 +57,11 @@ impl<'a, C: Connection> Ctx<'a, C> {
     /// callback returns, before the next message. Cancels a pending backoff timer. Does
     /// nothing if the link is up, a connect is running, or the actor is stopping by then.
     pub fn connect(&mut self) {
+        if matches!(self.core.phase, Phase::Idle | Phase::Backoff) {
+            // Now, not in the step: a due timer polled before the step must find itself
+            // stale, or it would connect first and the step would connect again.
+            self.core.cancel_timer(self.ctx);
+        }
         ConnectionActor::<C>::request_connect(self.ctx);
     }
 
@@ -99,7 +104,7 @@ impl<'a, C: Connection> Ctx<'a, C> {
     where
         W: AsyncWrite + Unpin + 'static,
     {
-        let writer = LinkWriter::new();
+        let writer = LinkWriter::new(self.core.link, self.core.epoch.clone());
         let handle = self
             .ctx
             .spawn(FlushLink::new(io, writer.clone(), self.core.link));

@@ -9,6 +9,8 @@ use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use actix::{ActorContext, ActorFuture, ActorState, AsyncContext, Context};
@@ -100,13 +102,22 @@ struct WriteBuf {
 #[derive(Clone)]
 pub struct LinkWriter {
     inner: Rc<RefCell<WriteBuf>>,
+    /// The link this writer belongs to, and the current one.
+    link: u64,
+    epoch: Arc<AtomicU64>,
 }
 
 impl LinkWriter {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(link: u64, epoch: Arc<AtomicU64>) -> Self {
         LinkWriter {
             inner: Rc::default(),
+            link,
+            epoch,
         }
+    }
+
+    fn link_is_current(&self) -> bool {
+        self.epoch.load(Ordering::Acquire) == self.link
     }
 
     /// Appends `bytes` to the link's write buffer. Returns `false`, writing nothing, when
@@ -120,7 +131,7 @@ impl LinkWriter {
     /// `None`, without calling `f`, when the link is gone.
     pub fn with_buffer<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
         let mut inner = self.inner.borrow_mut();
-        if inner.closed {
+        if inner.closed || !self.link_is_current() {
             return None;
         }
         let r = f(&mut inner.buf);
@@ -133,7 +144,7 @@ impl LinkWriter {
     /// Whether the link this writer belongs to is still up. A writer kept past its link
     /// drops what it is given.
     pub fn is_open(&self) -> bool {
-        !self.inner.borrow().closed
+        !self.inner.borrow().closed && self.link_is_current()
     }
 
     /// How many bytes are waiting to be written.

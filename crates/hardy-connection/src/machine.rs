@@ -24,7 +24,7 @@ impl<C: Connection> ConnectionActor<C> {
         self.core.phase = Phase::Connecting;
         let info = ConnectInfo {
             cause,
-            attempt: self.core.failures + 1,
+            attempt: self.core.failures.saturating_add(1),
         };
         self.core.set_state(ConnState::Connecting {
             attempt: info.attempt,
@@ -69,7 +69,7 @@ impl<C: Connection> ConnectionActor<C> {
             Ok(transport) => {
                 self.core.failures = 0;
                 self.core.backoff.reset();
-                self.core.link += 1;
+                self.core.next_link();
                 self.core.phase = Phase::Connected;
                 self.core.set_state(ConnState::Connected);
                 if let Some(tx) = self.core.first_connect.take() {
@@ -83,7 +83,7 @@ impl<C: Connection> ConnectionActor<C> {
                 }
             }
             Err(failure) => {
-                self.core.failures += 1;
+                self.core.failures = self.core.failures.saturating_add(1);
                 tracing::warn!(target: "hardy_connection", peer = %self.core.name,
                     attempt = info.attempt,
                     reason = %failure,
@@ -114,7 +114,7 @@ impl<C: Connection> ConnectionActor<C> {
         self.core.phase = Phase::Backoff;
         let gen = self.core.timer_gen;
         self.core.set_state(ConnState::Backoff {
-            attempt: self.core.failures + 1,
+            attempt: self.core.failures.saturating_add(1),
             retry_in: delay,
         });
         let handle = ctx.run_later(delay, move |act, ctx| {

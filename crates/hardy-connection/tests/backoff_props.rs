@@ -123,3 +123,15 @@ fn redix_defaults() {
     let last = (0..40).map(|_| b.next_delay().unwrap()).last().unwrap();
     assert_eq!(last, Duration::from_secs(30));
 }
+
+#[test]
+fn an_absurd_factor_saturates_at_the_cap_instead_of_panicking() {
+    for factor in [1e20, f64::INFINITY, f64::MAX] {
+        let mut b = Exponential::new(ms(500), factor, Duration::from_secs(30)).jitter(Jitter::None);
+        assert_eq!(b.next_delay(), Some(ms(500)));
+        assert_eq!(b.next_delay(), Some(Duration::from_secs(30)));
+    }
+    let mut huge = Exponential::new(Duration::MAX, 2.0, Duration::MAX).jitter(Jitter::None);
+    assert_eq!(huge.next_delay(), Some(Duration::MAX));
+    assert_eq!(huge.next_delay(), Some(Duration::MAX));
+}

@@ -430,3 +430,18 @@ async fn a_sync_start_of_a_connection_that_stays_idle_fails_instead_of_hanging()
     let err = conn.builder().start_connected().await.expect_err("idle");
     assert!(matches!(err, StartError::Idle), "{err:?}");
 }
+
+#[actix_rt::test]
+async fn a_writer_kept_past_its_link_is_closed_as_soon_as_the_link_is_down() {
+    let server = LineServer::start(Mode::Echo).await;
+    let mut conn = Scripted::new(server.addr);
+    conn.on_disconnect = Box::new(|_| Next::Idle);
+    let (addr, watch) = start(conn.builder());
+    wait_connected(&watch).await;
+    assert_eq!(addr.send(KeptWriterOpen).await.unwrap(), Some(true));
+    // Both in the mailbox: the second is handled right after the disconnect step.
+    let bye = addr.send(DisconnectNow);
+    let after = addr.send(KeptWriterOpen);
+    assert_eq!(bye.await.unwrap(), "bye");
+    assert_eq!(after.await.unwrap(), Some(false));
+}

@@ -173,9 +173,10 @@ impl Config {
                 ("protocol", "resp2") => config.protocol = Protocol::Resp2,
                 ("protocol", "resp3") => config.protocol = Protocol::Resp3,
                 _ => {
+                    // Only the key: the value may be a secret.
                     return Err(Error::Config(format!(
-                        "unknown URL option {key}={value}: supported is protocol=resp2|resp3"
-                    )))
+                        "unknown URL option {key:?}: supported is protocol=resp2|resp3"
+                    )));
                 }
             }
         }
@@ -275,9 +276,10 @@ impl Config {
         self
     }
     /// Sends a `PING` every `interval` while connected; no answer within the command
-    /// timeout (or 5 s when there is none) drops the link. Detects half-open links.
+    /// timeout (or 5 s when there is none) drops the link. Detects half-open links. A zero
+    /// interval turns the check off.
     pub fn health_check(mut self, interval: Duration) -> Self {
-        self.health_check = Some(interval);
+        self.health_check = Some(interval).filter(|i| !i.is_zero());
         self
     }
     /// Limits on what the server may send (bulk length, aggregate length, depth).
@@ -357,6 +359,7 @@ mod tests {
             ("http://h", "unknown scheme"),
             ("redis://u:pw@h/abc", "not a number"),
             ("redis://h?x=1", "unknown URL option"),
+            ("redis://h?password=secretpw", "unknown URL option"),
             ("redis://u:secretpw@", "redis://"),
         ] {
             let msg = Config::from_url(url).unwrap_err().to_string();

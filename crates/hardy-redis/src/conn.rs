@@ -117,6 +117,15 @@ impl Dispatch {
     }
 }
 
+/// Whether a handshake refusal is the server's momentary state (loading, busy script,
+/// failover, too many clients), worth a retry, rather than the configuration's fault.
+fn busy(error: &crate::ServerError) -> bool {
+    matches!(
+        error.code(),
+        "BUSY" | "LOADING" | "TRYAGAIN" | "MASTERDOWN" | "CLUSTERDOWN" | "READONLY"
+    ) || String::from_utf8_lossy(error.text()).contains("max number of clients")
+}
+
 /// How often the command timeouts are checked: a tenth of the timeout, between 1 ms and
 /// 100 ms, so a timeout fires at most that late.
 fn sweep_interval(limit: Duration) -> Duration {
@@ -161,14 +170,20 @@ impl Connection for RedisConn {
             })
         }));
         let writer = cx.writer(write);
-        self.slots.borrow_mut().send_queued(|bytes| {
-            writer.write(bytes);
-        });
+        self.slots
+            .borrow_mut()
+            .send_queued(Instant::now(), |bytes| {
+                writer.write(bytes);
+            });
         self.writer = Some(writer);
     }
 
     fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
         match failure {
+            Failure::Error(Error::Handshake { ref error, .. }) if busy(error) => {
+                tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
+                Next::Backoff
+            }
             Failure::Error(e @ (Error::Handshake { .. } | Error::Config(_))) => {
                 let reason = e.to_string();
                 tracing::error!(peer = %self.config.peer(), error = %reason, "Redis refused the handshake: stopping");
@@ -231,7 +246,9 @@ impl Connection for RedisConn {
         self.writer = None;
         let reason: Arc<str> = reason.to_string().into();
         let mut slots = self.slots.borrow_mut();
-        slots.fail_pending(|| Error::Stopped(reason.clone()));
+        // Written requests may have run; kept ones never did.
+        let stopped: Arc<str> = format!("the connection stopped: {reason}").into();
+        slots.fail_pending(|| Error::Disconnected(stopped.clone()));
         slots.fail_queued(|| Error::Stopped(reason.clone()));
     }
 }

@@ -73,13 +73,22 @@ impl<M: Message> Enqueued<M> {
     }
 }
 
-/// Commands that would break reply matching on a shared connection.
+/// Commands that would break reply matching, or other callers' commands, on a shared
+/// connection.
 fn refuse(cmd: &Cmd) -> Option<Error> {
     let name = cmd.name();
     let why = match name {
         "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "MONITOR" => {
             "puts the connection in a push-only mode; it cannot share a pipelined connection \
              (pub/sub support is planned)"
+        }
+        "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE" => {
+            "answers with push frames (one per channel), not one reply; it would hand other \
+             callers the wrong replies"
+        }
+        "MULTI" | "EXEC" | "DISCARD" => {
+            "would wrap other callers' commands into the transaction; use \
+             Redis::transaction, which sends MULTI ... EXEC as one pipeline"
         }
         "HELLO" | "RESET" => "changes the connection's protocol state; set it in Config instead",
         "CLIENT" if matches!(cmd.args().nth(1), Some(a) if a.eq_ignore_ascii_case(b"REPLY")) => {
@@ -90,8 +99,19 @@ fn refuse(cmd: &Cmd) -> Option<Error> {
     Some(Error::Config(format!("{name} {why}")))
 }
 
-fn first_refusal<'a>(cmds: impl IntoIterator<Item = &'a Cmd>) -> Option<Error> {
-    cmds.into_iter().find_map(refuse)
+/// The refusals for a pipeline: as for single commands, except that a whole transaction
+/// (`MULTI` first, `EXEC` or `DISCARD` last, none in between) is written as one piece and
+/// cannot take in other callers' commands.
+fn first_refusal(cmds: &[Cmd]) -> Option<Error> {
+    let body = match cmds {
+        [first, body @ .., last]
+            if first.name() == "MULTI" && matches!(last.name(), "EXEC" | "DISCARD") =>
+        {
+            body
+        }
+        all => all,
+    };
+    body.iter().find_map(refuse)
 }
 
 impl Handle<Command> for RedisConn {
@@ -136,7 +156,7 @@ impl Handle<NoReply> for RedisConn {
     type Result = Enqueued<NoReply>;
 
     fn handle(&mut self, NoReply(cmds): NoReply, _cx: &mut Ctx<'_, Self>) -> Enqueued<NoReply> {
-        let dispatch = match first_refusal(&cmds) {
+        let dispatch = match cmds.iter().find_map(refuse) {
             Some(err) => Dispatch::Fail(err),
             None => self.dispatch(|buf| {
                 crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);

@@ -98,9 +98,15 @@ impl Slots {
         self.queued.push_back((bytes, slot, deadline));
     }
 
-    /// Moves the kept requests to the link: `write` sends each one's bytes.
-    pub(crate) fn send_queued(&mut self, mut write: impl FnMut(&[u8])) {
+    /// Moves the kept requests to the link: `write` sends each one's bytes. Those whose
+    /// deadline passed meanwhile (the sweep does not run during a connect) fail with
+    /// `NotConnected` instead: their callers gave up, so they must not run.
+    pub(crate) fn send_queued(&mut self, now: Instant, mut write: impl FnMut(&[u8])) {
         for (bytes, slot, deadline) in std::mem::take(&mut self.queued) {
+            if deadline.is_some_and(|d| d <= now) {
+                slot.fail(Error::NotConnected);
+                continue;
+            }
             write(&bytes);
             self.pending.push_back((slot, deadline));
         }

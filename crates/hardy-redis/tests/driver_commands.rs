@@ -180,6 +180,12 @@ async fn commands_that_would_desynchronise_replies_are_refused_with_a_hint() {
         cmd("MONITOR"),
         cmd("client").arg("reply").arg("off"),
         cmd("HELLO").arg(2),
+        cmd("UNSUBSCRIBE"),
+        cmd("PUNSUBSCRIBE").arg("a*"),
+        cmd("SUNSUBSCRIBE"),
+        cmd("MULTI"),
+        cmd("EXEC"),
+        cmd("DISCARD"),
     ] {
         match redis.command::<Frame>(bad).await {
             Err(Error::Config(msg)) => assert!(!msg.is_empty()),
@@ -188,6 +194,17 @@ async fn commands_that_would_desynchronise_replies_are_refused_with_a_hint() {
     }
     let pong: String = redis.command(cmd("PING")).await.unwrap();
     assert_eq!(pong, "PONG");
+    // A whole transaction written as one pipeline cannot take in other callers' commands.
+    let whole: Vec<Frame> = redis
+        .pipeline(
+            Pipeline::new()
+                .cmd(cmd("MULTI"))
+                .cmd(cmd("ECHO").arg("x"))
+                .cmd(cmd("EXEC")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(whole.len(), 3);
 }
 
 #[actix_rt::test]

@@ -332,3 +332,24 @@ async fn a_queued_command_still_unsent_at_its_deadline_fails_with_not_connected(
         "answered after {waited:?}"
     );
 }
+
+#[actix_rt::test]
+async fn a_busy_server_at_handshake_is_retried_not_treated_as_a_configuration_error() {
+    let server = RedisConfig::new()
+        .line("maxclients 1")
+        .start()
+        .expect("redis-server");
+    // Take the only client slot: Redis accepts the next connection and answers
+    // "-ERR max number of clients reached" to its HELLO.
+    let hog = std::net::TcpStream::connect(server.addr()).unwrap();
+    let redis = Redis::start(config(&server));
+    let mut changes = redis.state().changes();
+    next_change(&mut changes, |s| {
+        assert!(!matches!(s, ConnState::Stopped(_)), "stopped: {s:?}");
+        matches!(s, ConnState::Backoff { attempt: 3, .. })
+    })
+    .await;
+    drop(hog);
+    next_change(&mut changes, ConnState::is_connected).await;
+    echo(&redis, "room at last".into()).await.unwrap();
+}

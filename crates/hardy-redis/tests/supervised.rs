@@ -55,3 +55,31 @@ async fn a_connection_that_exits_on_disconnection_is_restarted_and_the_handle_fo
         Err(Error::Stopped(_))
     ));
 }
+
+#[actix_rt::test]
+async fn a_request_in_flight_when_the_supervisor_stops_the_connection_gets_disconnected() {
+    let server = RedisServer::start().expect("redis-server");
+    let config = Config::from_url(&server.url()).unwrap();
+    let (spec, redis) = hardy_redis::child_spec("redis", config);
+    let sup = Supervisor::builder().child(spec).start().unwrap();
+    redis.state().wait_for(ConnState::is_connected).await;
+    server.pause().unwrap();
+    let in_flight = {
+        let redis = redis.clone();
+        actix_rt::spawn(async move { redis.command::<String>(cmd("ECHO").arg("x")).await })
+    };
+    // Let the request reach the actor and be written before the stop.
+    let mut events = sup.subscribe().await.unwrap();
+    tokio::task::yield_now().await;
+    sup.terminate_child("redis").await.unwrap();
+    while !matches!(
+        events.recv().await.unwrap().kind,
+        hardy_supervisor::EventKind::Exited { .. }
+    ) {}
+    match in_flight.await.unwrap() {
+        Err(Error::Disconnected(_)) => {}
+        other => panic!("a request that may have run must say so, got {other:?}"),
+    }
+    server.resume().unwrap();
+    sup.stop().await;
+}

@@ -29,6 +29,8 @@ pub struct Scripted {
     pub on_connect_failed: Answer<String>,
     pub on_disconnect: Answer<String>,
     pub writer: Option<LinkWriter>,
+    /// A clone of the writer that `disconnect` does not clear, to see a stale one.
+    pub kept_writer: Option<LinkWriter>,
     pub pending_pings: Vec<oneshot::Sender<()>>,
 }
 
@@ -42,6 +44,7 @@ impl Scripted {
             on_connect_failed: Box::new(|_| Next::Backoff),
             on_disconnect: Box::new(|_| Next::Backoff),
             writer: None,
+            kept_writer: None,
             pending_pings: Vec::new(),
         }
     }
@@ -82,7 +85,9 @@ impl Connection for Scripted {
         self.note("connected".into());
         let (read, write) = socket.into_split();
         cx.read(FramedRead::new(read, LinesCodec::new()));
-        self.writer = Some(cx.writer(write));
+        let writer = cx.writer(write);
+        self.kept_writer = Some(writer.clone());
+        self.writer = Some(writer);
     }
 
     fn connect_failed(&mut self, failure: Failure<Self::Error>, _info: ConnectInfo) -> Next {
@@ -362,5 +367,19 @@ pub async fn next_change(
         if pred(&state) {
             return state;
         }
+    }
+}
+
+/// Whether the writer of the first link, kept past it, still says it is open.
+pub struct KeptWriterOpen;
+impl Message for KeptWriterOpen {
+    type Result = Option<bool>;
+}
+impl Handle<KeptWriterOpen> for Scripted {
+    type Result = Option<bool>;
+    fn handle(&mut self, _: KeptWriterOpen, _cx: &mut Ctx<'_, Self>) -> Option<bool> {
+        self.kept_writer
+            .as_ref()
+            .map(|w| w.is_open() && w.write(b"late\n"))
     }
 }
