@@ -17,6 +17,10 @@ pub type RedisActor = ConnectionActor<RedisConn>;
 /// A handle on a Redis connection actor: cheap to clone, `Send`, usable from any thread.
 ///
 /// Concurrent requests from all clones share one socket and are pipelined automatically.
+/// The handles of an actor started by [`Redis::start`] or [`Redis::connect`] own it: when
+/// the last clone is dropped, the actor shuts down and closes its socket. Handles made by
+/// [`child_spec`](crate::child_spec) or [`Redis::from_addr`] leave the actor's life to
+/// whoever started it.
 ///
 /// ```no_run
 /// use hardy_redis::{cmd, Config, Redis};
@@ -32,6 +36,19 @@ pub type RedisActor = ConnectionActor<RedisConn>;
 pub struct Redis {
     target: Target,
     state: StateWatch,
+    /// Shared by the handles of an actor this handle started: the last one dropped stops
+    /// it (a connection nobody can reach must not keep its socket forever).
+    _owner: Option<Arc<Owner>>,
+}
+
+/// Stops the actor when dropped.
+#[derive(Debug)]
+struct Owner(Addr<RedisActor>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.do_send(crate::messages::Shutdown);
+    }
 }
 
 /// Where requests go: one actor, or whichever incarnation a supervisor runs now.
@@ -72,9 +89,15 @@ impl Redis {
     pub fn start(config: Config) -> Redis {
         let builder = Redis::builder(config);
         let state = builder.state_watch();
+        Redis::owning(builder.start(), state)
+    }
+
+    /// A handle that owns its actor: the last clone dropped stops it.
+    fn owning(addr: Addr<RedisActor>, state: StateWatch) -> Redis {
         Redis {
-            target: Target::Addr(builder.start()),
+            target: Target::Addr(addr.clone()),
             state,
+            _owner: Some(Arc::new(Owner(addr))),
         }
     }
 
@@ -88,10 +111,7 @@ impl Redis {
             StartError::Stopped(reason) => Error::Stopped(reason.to_string().into()),
             other => Error::Stopped(other.to_string().into()),
         })?;
-        Ok(Redis {
-            target: Target::Addr(addr),
-            state,
-        })
+        Ok(Redis::owning(addr, state))
     }
 
     /// A handle on an actor started some other way, given its state handle
@@ -101,7 +121,11 @@ impl Redis {
     }
 
     pub(crate) fn with_target(target: Target, state: StateWatch) -> Redis {
-        Redis { target, state }
+        Redis {
+            target,
+            state,
+            _owner: None,
+        }
     }
 
     /// The current actor's address, to send [`Command`], [`Batch`] or [`NoReply`]

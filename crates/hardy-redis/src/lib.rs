@@ -25,7 +25,7 @@ pub use error::Error;
 pub use handshake::Link;
 pub use hardy_connection::backoff::Jitter;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
-pub use messages::{Batch, Command, Enqueued, NoReply};
+pub use messages::{Batch, Command, Enqueued, NoReply, Shutdown};
 pub use pipeline::Pipeline;
 pub use resp::{Frame, ServerError};
 pub use supervised::child_spec;

@@ -174,3 +174,21 @@ impl Handle<NoReply> for RedisConn {
         })
     }
 }
+
+/// Stops the connection actor with `ExitReason::Shutdown`: sent when the last handle
+/// made by `Redis::start` or `Redis::connect` is dropped. Requests still awaiting replies
+/// get `Disconnected`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shutdown;
+
+impl Message for Shutdown {
+    type Result = ();
+}
+
+impl Handle<Shutdown> for RedisConn {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, cx: &mut Ctx<'_, Self>) {
+        cx.stop(hardy_connection::ExitReason::Shutdown);
+    }
+}

@@ -353,3 +353,20 @@ async fn a_busy_server_at_handshake_is_retried_not_treated_as_a_configuration_er
     next_change(&mut changes, ConnState::is_connected).await;
     echo(&redis, "room at last".into()).await.unwrap();
 }
+
+#[actix_rt::test]
+async fn dropping_the_last_handle_shuts_the_connection_down() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    let state = redis.state().clone();
+    let mut changes = state.changes();
+    let clone = redis.clone();
+    drop(redis);
+    echo(&clone, "still owned".into()).await.unwrap();
+    drop(clone);
+    let stopped = next_change(&mut changes, |s| matches!(s, ConnState::Stopped(_))).await;
+    assert_eq!(
+        stopped,
+        ConnState::Stopped(hardy_redis::ExitReason::Shutdown)
+    );
+}
