@@ -51,6 +51,21 @@ impl<C: Connection> ConnectionActor<C> {
         &self.conn
     }
 
+    /// Runs `f` with the connection and a [`Ctx`], from a timer or a future the protocol
+    /// spawned itself (through [`Ctx::context`]): there, too, it can read the state, write,
+    /// and ask to connect, disconnect or stop.
+    ///
+    /// ```ignore
+    /// cx.context().run_interval(period, |act, ctx| act.with_ctx(ctx, |conn, cx| conn.tick(cx)));
+    /// ```
+    pub fn with_ctx<R>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut C, &mut Ctx<'_, C>) -> R,
+    ) -> R {
+        f(&mut self.conn, &mut Ctx::new(&mut self.core, ctx))
+    }
+
     /// Runs a callback with `cx`, turning a panic into a stop with that reason.
     /// Returns `None` when it panicked (the actor is then stopping).
     pub(crate) fn guarded<R>(

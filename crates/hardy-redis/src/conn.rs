@@ -90,8 +90,11 @@ impl RedisConn {
     }
 
     /// Answers the requests whose command timeout has passed.
-    fn expire(&self, limit: Duration) {
-        self.slots.borrow_mut().expire(Instant::now(), limit);
+    fn expire(&self, limit: Duration, cx: &mut Ctx<'_, Self>) {
+        if self.slots.borrow_mut().expire(Instant::now(), limit) {
+            tracing::warn!(peer = %self.config.peer(), "a noreply request timed out: its reply mode is unknown, dropping the link");
+            cx.disconnect(Failure::Error(Error::Timeout(limit)));
+        }
     }
 }
 
@@ -141,8 +144,8 @@ impl Connection for RedisConn {
         self.register(Some(cx.address()));
         if let Some(limit) = self.config.command_timeout {
             cx.context()
-                .run_interval(sweep_interval(limit), move |act, _| {
-                    act.get_ref().expire(limit)
+                .run_interval(sweep_interval(limit), move |act, ctx| {
+                    act.with_ctx(ctx, |conn, cx| conn.expire(limit, cx))
                 });
         }
         // actix parks a sender once 16 messages wait (its default) and `Addr::send` then

@@ -114,12 +114,16 @@ impl Slots {
 
     /// Answers every request whose deadline has passed: `Timeout` for those written (their
     /// slot stays, for the late reply), `NotConnected` for those still kept for a
-    /// connection (never sent, so dropped).
-    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) {
+    /// connection (never sent, so dropped). Returns `true` when a `noreply` request was
+    /// among them: the connection's reply mode is then unknown (`CLIENT REPLY ON` may have
+    /// been refused while replies were off), and the link must be dropped.
+    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) -> bool {
+        let mut reply_mode_unknown = false;
         while let Some((slot, Some(deadline))) = self.pending.get_mut(self.expired) {
             if *deadline > now {
                 break;
             }
+            reply_mode_unknown |= matches!(slot, Slot::NoReply { .. });
             slot.answer(Error::Timeout(limit));
             self.expired += 1;
         }
@@ -128,6 +132,7 @@ impl Slots {
                 slot.fail(Error::NotConnected);
             }
         }
+        reply_mode_unknown
     }
 
     /// Hands `frame` to the request at the front. `Err(frame)` when no request is

@@ -370,3 +370,25 @@ async fn dropping_the_last_handle_shuts_the_connection_down() {
         ConnState::Stopped(hardy_redis::ExitReason::Shutdown)
     );
 }
+
+#[actix_rt::test]
+async fn a_noreply_that_times_out_drops_the_link_since_its_reply_mode_is_unknown() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(
+        config(&server)
+            .command_timeout(Duration::from_secs(1))
+            .backoff(Duration::from_secs(60), 1.0, Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+    let mut changes = redis.state().changes();
+    server.pause().unwrap();
+    tokio::time::pause();
+    let outcome = redis
+        .noreply(Pipeline::new().cmd(cmd("SET").arg("k").arg("v")))
+        .await;
+    assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+    next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
+    tokio::time::resume();
+    server.resume().unwrap();
+}
