@@ -18,7 +18,7 @@ use hardy_connection::{
     ConnectFuture, ConnectInfo, Connection, Ctx, ExitReason, Failure, LinkWriter, Next, ProbeFuture,
 };
 use tokio::time::Instant;
-use tokio_util::codec::FramedRead;
+use tokio_util::codec::{Decoder, FramedRead};
 
 use crate::config::{Config, Protocol};
 use crate::handshake::{self, Link};
@@ -80,6 +80,28 @@ impl RedisConn {
         let mut bytes = BytesMut::new();
         encode(&mut bytes);
         Dispatch::Queued(self.slots.clone(), bytes, self.deadline())
+    }
+
+    /// Bytes read past the handshake's last reply: nobody has asked anything yet, so a
+    /// complete frame there is unsolicited (a push is ignored, anything else drops the
+    /// link). Handled now because the reader would only look at them after its next read; a
+    /// partial frame goes to the reader, which needs more bytes for it anyway.
+    fn take_leftover(
+        &mut self,
+        mut leftover: BytesMut,
+        reader: &mut BytesMut,
+        cx: &mut Ctx<'_, Self>,
+    ) {
+        let mut decoder = RespDecoder::new(self.config.limits);
+        loop {
+            match decoder.decode(&mut leftover) {
+                Ok(Some(frame)) if frame.is_push() => continue,
+                Ok(Some(_)) => cx.disconnect(Failure::Error(Error::UnexpectedReply)),
+                Ok(None) => reader.extend_from_slice(&leftover),
+                Err(e) => cx.disconnect(Failure::Error(Error::Protocol(e))),
+            }
+            return;
+        }
     }
 
     /// When a request taken now stops waiting for its reply.
@@ -165,7 +187,7 @@ impl Connection for RedisConn {
         self.protocol = link.protocol;
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
-        frames.read_buffer_mut().extend_from_slice(&link.leftover);
+        self.take_leftover(link.leftover, frames.read_buffer_mut(), cx);
         cx.read(frames.map(|r| {
             r.map_err(|e| match e {
                 ProtocolError::Io(io) => Error::Io(io),
