@@ -99,11 +99,13 @@ impl<C: Connection> Actor for ConnectionActor<C> {
         self.core.cancel_timer(ctx);
         self.core.end_link(ctx);
         self.core.phase = Phase::Stopping;
+        // With no reason of its own, the actor was stopped from outside (its supervisor,
+        // its last address dropped, the system shutting down): OTP calls that `shutdown`.
         let reason = self.core.exit.take().unwrap_or_else(|| {
             if std::thread::panicking() {
                 ExitReason::Panic("the actor panicked".into())
             } else {
-                ExitReason::Normal
+                ExitReason::Shutdown
             }
         });
         if let Some(tx) = self.core.first_connect.take() {
