@@ -237,7 +237,7 @@ impl Connection for RedisConn {
             return;
         }
         if let Err(frame) = self.slots.borrow_mut().deliver(frame) {
-            tracing::error!(peer = %self.config.peer(), reply = ?frame, "a reply nobody asked for: dropping the link");
+            tracing::error!(peer = %self.config.peer(), reply = frame.kind(), "a reply nobody asked for: dropping the link");
             cx.disconnect(Failure::Error(Error::UnexpectedReply));
         }
     }
