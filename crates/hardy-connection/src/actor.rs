@@ -18,6 +18,10 @@ use crate::{panic, Builder, Cause, ConnState, Connection, Ctx, Handle, Next, Sta
 /// Build one with [`ConnectionActor::builder`] (or [`ConnectionActor::new`] for the
 /// defaults) and start it like any actor; it is a plain `Actor<Context = Context<Self>>`,
 /// so a supervisor can run it with no glue.
+///
+/// While its link is up, the link's reader keeps the actor alive even after its last
+/// `Addr` is dropped: stop it with [`Ctx::stop`] from a request handler, or let a
+/// supervisor own it.
 pub struct ConnectionActor<C: Connection> {
     pub(crate) conn: C,
     pub(crate) core: Core<C>,
