@@ -49,8 +49,9 @@ pub fn cmd(name: &str) -> Cmd {
 ///
 /// `Debug` shows the name, the argument count and the first bytes of each argument, but
 /// never passwords: the secret arguments of `AUTH`, `HELLO ... AUTH`, `MIGRATE ... AUTH`
-/// / `AUTH2`, `CONFIG SET requirepass|masterauth` and `ACL SETUSER` password rules print
-/// as `<redacted>`.
+/// / `AUTH2`, `CONFIG SET requirepass|masterauth|tls-key-file-pass|tls-client-key-file-pass`,
+/// `SENTINEL SET <master> auth-pass`, `SENTINEL CONFIG SET sentinel-pass` and
+/// `ACL SETUSER` password rules print as `<redacted>`.
 ///
 /// ```
 /// let auth = hardy_redis::cmd("AUTH").arg("alice").arg("s3cret");
@@ -205,6 +206,14 @@ impl fmt::Debug for DebugArgs<'_> {
     }
 }
 
+/// `CONFIG SET` parameters whose value is a password.
+const CONFIG_SECRETS: [&str; 4] = [
+    "requirepass",
+    "masterauth",
+    "tls-key-file-pass",
+    "tls-client-key-file-pass",
+];
+
 /// Marks which arguments of a command are secrets that must never be printed.
 fn secret_args(args: &[&[u8]]) -> Vec<bool> {
     let mut secret = vec![false; args.len()];
@@ -236,8 +245,23 @@ fn secret_args(args: &[&[u8]]) -> Vec<bool> {
             }
         }
     } else if name.eq_ignore_ascii_case(b"CONFIG") && is(1, "SET") {
+        // CONFIG SET parameter value [parameter value ...]
         for i in (2..args.len()).step_by(2) {
-            if is(i, "requirepass") || is(i, "masterauth") {
+            if CONFIG_SECRETS.iter().any(|word| is(i, word)) {
+                hide(i + 1);
+            }
+        }
+    } else if name.eq_ignore_ascii_case(b"SENTINEL") && is(1, "SET") {
+        // SENTINEL SET master option value [option value ...]
+        for i in (3..args.len()).step_by(2) {
+            if is(i, "auth-pass") {
+                hide(i + 1);
+            }
+        }
+    } else if name.eq_ignore_ascii_case(b"SENTINEL") && is(1, "CONFIG") && is(2, "SET") {
+        // SENTINEL CONFIG SET parameter value [parameter value ...]
+        for i in (3..args.len()).step_by(2) {
+            if is(i, "sentinel-pass") {
                 hide(i + 1);
             }
         }
@@ -369,7 +393,13 @@ impl ToArg for f64 {
 
 impl ToArg for f32 {
     fn write_args(&self, cmd: &mut Cmd) {
-        f64::from(*self).write_args(cmd);
+        if self.is_infinite() {
+            cmd.push_bytes(if *self > 0.0 { b"inf" } else { b"-inf" });
+        } else {
+            // Formatted as an f32: widening first would send `0.1f32` as
+            // `0.10000000149011612`.
+            push_formatted(cmd, format_args!("{self:?}"));
+        }
     }
 }
 

@@ -269,3 +269,52 @@ fn debug_redacts_other_commands_carrying_passwords() {
         assert!(!shown.contains("hunter2"), "{shown}");
     }
 }
+
+#[test]
+fn f32_is_sent_as_its_own_shortest_text() {
+    let c = Cmd::new("X")
+        .arg(0.1f32)
+        .arg(1.1f32)
+        .arg(-3.3f32)
+        .arg(f32::INFINITY)
+        .arg(f32::NEG_INFINITY)
+        .arg(f32::MAX);
+    assert_eq!(
+        args(&c),
+        strings(&["X", "0.1", "1.1", "-3.3", "inf", "-inf", "3.4028235e38"])
+    );
+}
+
+#[test]
+fn debug_redacts_sentinel_and_tls_passwords() {
+    for c in [
+        cmd("SENTINEL").arg(("SET", "mymaster", "auth-pass", "hunter2")),
+        cmd("sentinel")
+            .arg((
+                "set",
+                "mymaster",
+                "down-after-milliseconds",
+                1000,
+                "AUTH-PASS",
+            ))
+            .arg("hunter2"),
+        cmd("SENTINEL").arg(("CONFIG", "SET", "sentinel-pass", "hunter2")),
+        cmd("sentinel").arg((
+            "config",
+            "set",
+            "resolve-hostnames",
+            "yes",
+            "Sentinel-Pass",
+            "hunter2",
+        )),
+        cmd("CONFIG").arg(("SET", "tls-key-file-pass", "hunter2")),
+        cmd("config").arg(("set", "TLS-CLIENT-KEY-FILE-PASS", "hunter2")),
+    ] {
+        let shown = debug(&c);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+    // Other settings stay visible.
+    let shown = debug(&cmd("SENTINEL").arg(("SET", "mymaster", "quorum", "2")));
+    assert!(!shown.contains("<redacted>"), "{shown}");
+}

@@ -323,8 +323,11 @@ fn bad_lengths_are_rejected() {
 fn overflowing_numbers_are_rejected() {
     for wire in [
         &b":9223372036854775808\r\n"[..],
-        b"$99999999999999999999999\r\n",
-        b"*99999999999999999999999\r\n",
+        b":-9223372036854775809\r\n",
+        // 20 digits: as long as a length may be, yet past 64 bits. Longer is
+        // an invalid length (see over_long_length_and_integer_lines_are_rejected).
+        b"$99999999999999999999\r\n",
+        b"*99999999999999999999\r\n",
     ] {
         let err = decode_err_default(wire);
         assert!(
@@ -402,7 +405,7 @@ fn absurd_announced_length_under_an_unbounded_limit_waits_without_allocating_it(
     let mut decoder = RespDecoder::new(limits);
     let mut buf = BytesMut::from(&b"$4611686018427387904\r\nabc"[..]);
     assert_eq!(decoder.decode(&mut buf).unwrap(), None);
-    assert!(buf.capacity() <= (512 << 20) + 64, "{}", buf.capacity());
+    assert!(buf.capacity() <= (4 << 20) + 64, "{}", buf.capacity());
 }
 
 #[test]
@@ -489,4 +492,147 @@ fn encoder_refuses_lines_with_crlf() {
         .encode(&Frame::simple("a\r\nb"), &mut out)
         .unwrap_err();
     assert!(matches!(err, ProtocolError::Unencodable { .. }));
+}
+
+// ---- review regressions ----
+
+#[test]
+fn over_long_length_and_integer_lines_are_rejected() {
+    // A length needs at most 19 digits and a sign; padding it with zeros (or a `+`)
+    // must not let a header grow to max_line_len and be re-parsed on every read.
+    let padded = |tag: &str, n: usize, rest: &str| format!("{tag}{}5\r\n{rest}", "0".repeat(n));
+    for wire in [
+        padded("$", 30, "hello\r\n"),
+        padded("$+", 30, "hello\r\n"),
+        padded("*", 30, ""),
+        padded("%", 30, ""),
+        padded("!", 30, "hello\r\n"),
+        "$99999999999999999999999\r\n".to_string(),
+    ] {
+        let err = decode_err_default(wire.as_bytes());
+        assert!(
+            matches!(err, ProtocolError::InvalidLength { .. }),
+            "{wire:?}: {err:?}"
+        );
+    }
+    // Rejected as soon as the header is too long, without waiting for its CRLF.
+    let mut decoder = RespDecoder::default();
+    let mut buf = BytesMut::from(format!("${}", "0".repeat(25)).as_bytes());
+    assert!(matches!(
+        decoder.decode(&mut buf),
+        Err(ProtocolError::InvalidLength { .. })
+    ));
+    let err = decode_err_default(padded(":", 30, "").as_bytes());
+    assert!(
+        matches!(err, ProtocolError::InvalidInteger { .. }),
+        "{err:?}"
+    );
+    // The longest valid spellings still decode.
+    assert_eq!(
+        decode_one(b":-9223372036854775808\r\n"),
+        Frame::Integer(i64::MIN)
+    );
+    assert_eq!(
+        decode_one(b":+9223372036854775807\r\n"),
+        Frame::Integer(i64::MAX)
+    );
+    assert_eq!(
+        decode_one(b"$0000000000000000005\r\nhello\r\n"),
+        bulk("hello")
+    );
+}
+
+#[test]
+fn large_announced_bulk_pre_sizes_only_a_few_mib() {
+    let mut decoder = RespDecoder::default();
+    let mut buf = BytesMut::from(&b"$536870000\r\n"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+    assert!(buf.capacity() <= (4 << 20) + 64, "{}", buf.capacity());
+    // The payload still arrives and decodes whole, the buffer growing as it does.
+    let mut decoder = RespDecoder::default();
+    let len = 10 << 20;
+    let mut buf = BytesMut::from(format!("${len}\r\n").as_bytes());
+    let payload = vec![b'x'; len];
+    for chunk in payload.chunks(1 << 20) {
+        assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+        buf.extend_from_slice(chunk);
+    }
+    assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+    buf.extend_from_slice(b"\r\n");
+    assert_eq!(
+        decoder.decode(&mut buf).unwrap(),
+        Some(Frame::bulk(payload))
+    );
+}
+
+#[test]
+fn buffer_replaced_between_calls_loses_no_frame() {
+    let mut decoder = RespDecoder::default();
+    let mut buf = BytesMut::from(&b"*2\r\n:1\r\n"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+    buf.clear();
+    buf.extend_from_slice(b":5\r\n:6\r\n:7\r\n");
+    let mut frames = Vec::new();
+    while let Some(frame) = decoder.decode(&mut buf).unwrap() {
+        frames.push(frame);
+    }
+    assert_eq!(
+        frames,
+        [Frame::Integer(5), Frame::Integer(6), Frame::Integer(7)]
+    );
+    // Shrunk, then refilled to past where the scan had stopped.
+    let mut buf = BytesMut::from(&b"$10\r\n0123"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+    buf.clear();
+    buf.extend_from_slice(b"$2\r\nab\r\n:1\r\n");
+    assert_eq!(decoder.decode(&mut buf).unwrap(), Some(bulk("ab")));
+    assert_eq!(decoder.decode(&mut buf).unwrap(), Some(Frame::Integer(1)));
+
+    // A change past the first bytes that leaves the buffer no shorter goes unseen by the
+    // scan; building the frame then disagrees with it, which is an error, not a frame
+    // returned with `:2` silently dropped.
+    let mut decoder = RespDecoder::default();
+    let mut buf = BytesMut::from(&b"*2\r\n+0123456789abcdef\r\n"[..]);
+    assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+    buf.clear();
+    buf.extend_from_slice(b"*2\r\n+0123456789ab\r\n:1\r\n:2\r\n");
+    assert!(matches!(
+        decoder.decode(&mut buf),
+        Err(ProtocolError::ScanMismatch {
+            scanned: 27,
+            parsed: 23
+        })
+    ));
+}
+
+#[test]
+fn null_aggregate_at_the_depth_limit_decodes_like_a_null_bulk() {
+    let limits = Limits::default().with_max_depth(1);
+    for wire in [&b"*1\r\n$-1\r\n"[..], b"*1\r\n*-1\r\n"] {
+        assert_eq!(
+            decode_with(RespDecoder::new(limits), wire).unwrap(),
+            vec![Frame::Array(vec![Frame::Null])],
+            "{:?}",
+            String::from_utf8_lossy(wire)
+        );
+    }
+    assert!(matches!(
+        decode_err(limits, b"*1\r\n*0\r\n"),
+        ProtocolError::TooDeep { max: 1 }
+    ));
+}
+
+#[test]
+fn encoder_refuses_invalid_big_numbers() {
+    for text in [&b"abc"[..], b"", b"-", b"1.5", b"12a"] {
+        let mut out = BytesMut::new();
+        let err = RespEncoder::new()
+            .encode(&Frame::BigNumber(Bytes::copy_from_slice(text)), &mut out)
+            .unwrap_err();
+        assert!(matches!(err, ProtocolError::Unencodable { .. }), "{err:?}");
+    }
+    assert_eq!(
+        encode(&Frame::BigNumber(Bytes::from_static(b"-123"))),
+        b"(-123\r\n"
+    );
 }

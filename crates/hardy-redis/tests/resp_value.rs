@@ -334,3 +334,94 @@ fn attributes_are_looked_through() {
         Err(TypeError::ServerError(_))
     ));
 }
+
+#[test]
+fn maps_also_come_from_resp3_arrays_of_pairs() {
+    // RESP3 ZRANGE ... WITHSCORES / HRANDFIELD ... WITHVALUES: an array of [member, score].
+    let resp3 = Frame::Array(vec![
+        Frame::Array(vec![bulk("a"), Frame::Double(1.5)]),
+        Frame::Array(vec![bulk("b"), Frame::Double(2.0)]),
+    ]);
+    let resp2 = Frame::Array(vec![bulk("a"), bulk("1.5"), bulk("b"), bulk("2")]);
+    let expected: HashMap<String, f64> = [("a".into(), 1.5), ("b".into(), 2.0)].into();
+    assert_eq!(
+        conv::<HashMap<String, f64>>(resp3.clone()).unwrap(),
+        expected
+    );
+    assert_eq!(conv::<HashMap<String, f64>>(resp2).unwrap(), expected);
+    let sorted = conv::<BTreeMap<String, f64>>(resp3.clone()).unwrap();
+    assert_eq!(
+        sorted.into_iter().collect::<Vec<_>>(),
+        [("a".into(), 1.5), ("b".into(), 2.0)]
+    );
+    assert_eq!(
+        conv::<Vec<(String, f64)>>(resp3).unwrap(),
+        [("a".to_string(), 1.5), ("b".to_string(), 2.0)]
+    );
+    // One pair: still pairs, not a flat [key, value] array of two arrays.
+    let one = Frame::Array(vec![Frame::Array(vec![bulk("a"), Frame::Integer(1)])]);
+    assert_eq!(
+        conv::<HashMap<String, i64>>(one).unwrap(),
+        HashMap::from([("a".to_string(), 1)])
+    );
+}
+
+#[test]
+fn flat_sequences_also_come_from_resp3_maps() {
+    // RESP3 HGETALL / CONFIG GET: a map; RESP2 gave a flat array of key, value, ...
+    let resp3 = Frame::Map(vec![
+        (bulk("maxmemory"), bulk("0")),
+        (bulk("port"), Frame::Integer(6379)),
+    ]);
+    let resp2 = Frame::Array(vec![
+        bulk("maxmemory"),
+        bulk("0"),
+        bulk("port"),
+        bulk("6379"),
+    ]);
+    let expected = ["maxmemory", "0", "port", "6379"];
+    assert_eq!(conv::<Vec<String>>(resp3.clone()).unwrap(), expected);
+    assert_eq!(conv::<Vec<String>>(resp2).unwrap(), expected);
+    let set = conv::<BTreeSet<String>>(resp3.clone()).unwrap();
+    assert_eq!(set.len(), 4);
+    // Pairs still read one per entry.
+    assert_eq!(
+        conv::<Vec<(String, String)>>(resp3).unwrap(),
+        [
+            ("maxmemory".to_string(), "0".to_string()),
+            ("port".to_string(), "6379".to_string())
+        ]
+    );
+}
+
+#[test]
+fn doubles_become_text_that_reads_back_as_the_same_double() {
+    for d in [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1.5,
+        0.1,
+        1e300,
+        -1e-300,
+        1e16,
+        1e17,
+        123456789.125,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+    ] {
+        let text = conv::<String>(Frame::Double(d)).unwrap();
+        assert!(text.len() <= 24, "{d:?} became {text:?}");
+        let back = conv::<f64>(bulk(&text)).unwrap();
+        assert!(
+            back.to_bits() == d.to_bits() || (d.is_nan() && back.is_nan()),
+            "{d:?} -> {text:?} -> {back:?}"
+        );
+    }
+    assert_eq!(conv::<String>(Frame::Double(f64::NAN)).unwrap(), "nan");
+    assert_eq!(conv::<String>(Frame::Double(1e300)).unwrap(), "1e300");
+    assert_eq!(conv::<String>(Frame::Double(2.0)).unwrap(), "2");
+}

@@ -4,9 +4,11 @@
 //!
 //! 1. **Scan** (this file) walks headers only, skipping bulk payloads by their announced
 //!    length, and checks every [`Limits`]. It allocates nothing and *remembers where it
-//!    stopped*, so when a frame arrives in many reads each byte is looked at once: a
-//!    100 MB bulk string in 64 KiB chunks costs one header parse per read, not a re-parse
-//!    of everything received so far.
+//!    stopped* (down to the end of a bulk payload whose header it has read), so when a
+//!    frame arrives in many reads each byte is looked at once: a 100 MB bulk string in
+//!    64 KiB chunks costs one header parse, then one length comparison per read, not a
+//!    re-parse of everything received so far. Length headers longer than any valid
+//!    length (20 bytes) are rejected, so no header is expensive to read.
 //! 2. **Build** ([`super::parse`]) runs once the scan has found the frame's end: it splits
 //!    exactly those bytes off the read buffer (`split_to(..).freeze()`) and slices every
 //!    payload out of them, so no payload byte is copied.
@@ -18,18 +20,27 @@ use super::error::ProtocolError;
 use super::frame::Frame;
 use super::limits::Limits;
 use super::parse;
+use super::show::excerpt;
 use super::wire::{self, Layout, LineEnd};
 
-/// Most the decoder pre-sizes its buffer by at once, whatever `max_bulk_len` allows:
-/// a limit raised past what the machine can allocate must not turn one header into an
-/// allocation failure. Beyond this the buffer grows as data arrives.
-const MAX_PRESIZE: usize = 512 << 20;
+/// Most the decoder pre-sizes its buffer by from one header. A header is 12 bytes and
+/// costs a hostile server nothing, so it must not reserve `max_bulk_len` (512 MiB by
+/// default) at once; beyond this the buffer grows by doubling as the payload arrives,
+/// which copies each byte at most about once more.
+const MAX_PRESIZE: usize = 4 << 20;
+
+/// How many of the buffer's first bytes the scan state remembers, to notice that the
+/// buffer was replaced between calls.
+const FINGERPRINT_LEN: usize = 16;
 
 /// A `tokio_util` [`Decoder`] for RESP2 and RESP3 replies.
 ///
-/// It assumes what `FramedRead` guarantees: between calls the buffer is only appended to,
-/// except for the frames this decoder split off itself. After an error the stream cannot
-/// be resynchronised; close the connection.
+/// It expects what `FramedRead` does: between calls the buffer is only appended to,
+/// except for the frames this decoder split off itself. If the buffer is changed in any
+/// other way (cleared, consumed, replaced), the decoder notices when it got shorter or its
+/// first bytes changed, and scans it again from the start; a change it cannot see ends in
+/// a [`ProtocolError`], never in a frame silently dropped. After an error the stream
+/// cannot be resynchronised; close the connection.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -56,16 +67,42 @@ struct Scan {
     pos: usize,
     /// Offset from which to keep looking for the CRLF of the line at `pos`.
     line_resume: usize,
+    /// When the element at `pos` is a blob whose header has been read: the offset just
+    /// past its payload and CRLF. Later calls then only compare it with the buffer's
+    /// length instead of parsing the header again.
+    blob_end: Option<usize>,
     /// For each open aggregate, how many frames it still needs. Reused between frames,
     /// so it allocates only the first time a nested reply is seen.
     pending: Vec<u64>,
+    /// The buffer's length when the last call returned without a frame...
+    seen_len: usize,
+    /// ...and its first bytes (`fingerprint_len` of them): if the buffer is shorter or
+    /// starts differently now, it was not just appended to and this state is stale.
+    fingerprint: [u8; FINGERPRINT_LEN],
+    fingerprint_len: usize,
 }
 
 impl Scan {
     fn reset(&mut self) {
         self.pos = 0;
         self.line_resume = 0;
+        self.blob_end = None;
         self.pending.clear();
+        self.seen_len = 0;
+        self.fingerprint_len = 0;
+    }
+
+    /// Whether `buf` can be what the state was saved for with bytes appended.
+    fn still_matches(&self, buf: &[u8]) -> bool {
+        buf.len() >= self.seen_len && buf.starts_with(&self.fingerprint[..self.fingerprint_len])
+    }
+
+    /// Remembers `buf` as the buffer this state describes.
+    fn remember(&mut self, buf: &[u8]) {
+        let n = buf.len().min(FINGERPRINT_LEN);
+        self.seen_len = buf.len();
+        self.fingerprint[..n].copy_from_slice(&buf[..n]);
+        self.fingerprint_len = n;
     }
 
     /// Records that one element ended at `end`; returns true when that completes the
@@ -73,6 +110,7 @@ impl Scan {
     fn element_done(&mut self, end: usize) -> bool {
         self.pos = end;
         self.line_resume = 0;
+        self.blob_end = None;
         while let Some(remaining) = self.pending.last_mut() {
             *remaining -= 1;
             if *remaining > 0 {
@@ -102,6 +140,19 @@ impl RespDecoder {
     /// whole frame.
     fn scan(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, ProtocolError> {
         loop {
+            if let Some(end) = self.scan.blob_end {
+                // The header was read by an earlier call: only the payload can be missing.
+                if end > buf.len() {
+                    return Ok(None);
+                }
+                if &buf[end - 2..end] != wire::CRLF {
+                    return Err(ProtocolError::MissingCrlf);
+                }
+                if self.scan.element_done(end) {
+                    return Ok(Some(end));
+                }
+                continue;
+            }
             let start = self.scan.pos;
             let Some(&tag) = buf.get(start) else {
                 return Ok(None);
@@ -112,6 +163,13 @@ impl RespDecoder {
             {
                 LineEnd::At(cr) => cr,
                 LineEnd::NotYet(resume) => {
+                    if layout != Layout::Line && resume - (start + 1) > wire::MAX_NUMBER_LEN {
+                        // A length line already too long to be valid: say so now rather
+                        // than wait for up to max_line_len bytes of it.
+                        return Err(ProtocolError::InvalidLength {
+                            text: excerpt(&buf[start + 1..resume]),
+                        });
+                    }
                     self.scan.line_resume = resume;
                     return Ok(None);
                 }
@@ -122,17 +180,16 @@ impl RespDecoder {
                 Layout::Line => self.scan.element_done(after_line),
                 Layout::Blob => match self.blob_end(tag, line, after_line)? {
                     None => self.scan.element_done(after_line),
-                    Some(end) if end > buf.len() => {
-                        // Pre-size the buffer for the announced payload (already checked
-                        // against max_bulk_len), so reads land in place instead of
-                        // repeatedly growing and copying it.
-                        buf.reserve((end - buf.len()).min(MAX_PRESIZE));
-                        return Ok(None);
+                    Some(end) => {
+                        self.scan.blob_end = Some(end);
+                        if end > buf.len() {
+                            // Pre-size the buffer for (the start of) the announced payload,
+                            // so reads land in place instead of repeatedly growing it.
+                            buf.reserve((end - buf.len()).min(MAX_PRESIZE));
+                            return Ok(None);
+                        }
+                        continue;
                     }
-                    Some(end) if &buf[end - 2..end] != wire::CRLF => {
-                        return Err(ProtocolError::MissingCrlf)
-                    }
-                    Some(end) => self.scan.element_done(end),
                 },
                 Layout::Aggregate => match self.aggregate_frames(tag, line)? {
                     0 => self.scan.element_done(after_line),
@@ -198,9 +255,9 @@ impl Decoder for RespDecoder {
     type Error = ProtocolError;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
-        if self.scan.pos > buf.len() {
-            // The buffer was consumed behind our back; start over rather than index
-            // past its end.
+        if !self.scan.still_matches(buf) {
+            // The buffer was changed behind our back, not just appended to: what the
+            // scan remembered no longer describes it, so start over.
             self.scan.reset();
         }
         match self.scan(buf) {
@@ -209,11 +266,36 @@ impl Decoder for RespDecoder {
                 let bytes = buf.split_to(end).freeze();
                 parse::frame(bytes, self.limits.max_depth()).map(Some)
             }
-            Ok(None) => Ok(None),
+            Ok(None) => {
+                self.scan.remember(buf);
+                Ok(None)
+            }
             Err(e) => {
                 self.scan.reset();
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_header_is_read_once_while_its_payload_arrives() {
+        let mut decoder = RespDecoder::default();
+        let mut buf = BytesMut::from(&b"$10\r\nab"[..]);
+        assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+        assert_eq!(decoder.scan.blob_end, Some(17));
+        buf.extend_from_slice(b"cdefgh");
+        assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+        assert_eq!((decoder.scan.pos, decoder.scan.blob_end), (0, Some(17)));
+        buf.extend_from_slice(b"ij\r\n");
+        assert_eq!(
+            decoder.decode(&mut buf).unwrap(),
+            Some(Frame::bulk("abcdefghij"))
+        );
+        assert_eq!(decoder.scan.blob_end, None);
     }
 }

@@ -12,6 +12,7 @@ use tokio_util::codec::Encoder;
 
 use super::error::ProtocolError;
 use super::frame::Frame;
+use super::parse::is_big_number;
 use super::wire::{self, Decimal};
 
 /// A `tokio_util` [`Encoder`] for RESP frames.
@@ -49,7 +50,12 @@ impl RespEncoder {
         match frame {
             Frame::SimpleString(text) => line(out, wire::SIMPLE_STRING, text)?,
             Frame::SimpleError(text) => line(out, wire::SIMPLE_ERROR, text)?,
-            Frame::BigNumber(text) => line(out, wire::BIG_NUMBER, text)?,
+            Frame::BigNumber(text) if is_big_number(text) => line(out, wire::BIG_NUMBER, text)?,
+            Frame::BigNumber(_) => {
+                return Err(ProtocolError::Unencodable {
+                    reason: "a big number must be an optional sign and at least one digit",
+                })
+            }
             Frame::Integer(n) => line(out, wire::INTEGER, Decimal::from_i64(*n).as_bytes())?,
             Frame::Boolean(b) => line(out, wire::BOOLEAN, if *b { b"t" } else { b"f" })?,
             Frame::Double(d) => double(out, *d),

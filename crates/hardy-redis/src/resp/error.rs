@@ -101,7 +101,23 @@ pub enum ProtocolError {
         max: usize,
     },
 
-    /// A frame cannot be written as RESP (a simple string or error containing CR or LF).
+    /// The bytes the decoder handed to its second pass did not hold exactly one frame:
+    /// the read buffer was changed between `decode` calls other than by appending, in a
+    /// way the decoder could not detect. A bug in the code driving the decoder
+    /// (`FramedRead` never does this), reported rather than dropping bytes.
+    #[error(
+        "RESP decoder lost track of frame boundaries (the frame scanned as {scanned} bytes \
+         parsed as {parsed}): the read buffer was changed between decode calls; close the connection"
+    )]
+    ScanMismatch {
+        /// Where the scan found the frame's end.
+        scanned: usize,
+        /// Where building the frame ended.
+        parsed: usize,
+    },
+
+    /// A frame cannot be written as RESP (a simple string or error containing CR or LF,
+    /// a big number that is not an optional sign and digits).
     /// This is a bug in the code that built the frame, not a network problem.
     #[error("frame cannot be encoded as RESP: {reason}")]
     Unencodable {

@@ -12,7 +12,7 @@ pub const MAX_DEPTH_CEILING: usize = 512;
 ///
 /// | limit | default | why |
 /// |---|---|---|
-/// | `max_bulk_len` | 512 MiB | Redis' own `proto-max-bulk-len`: no real value is larger. The decoder reserves up to this much buffer as soon as a header announces it. |
+/// | `max_bulk_len` | 512 MiB | Redis' own `proto-max-bulk-len`: no real value is larger. A header alone makes the decoder reserve at most 4 MiB; beyond that the buffer grows only as payload bytes arrive. |
 /// | `max_aggregate_len` | 2^24 entries | `KEYS`, `SMEMBERS`, `LRANGE 0 -1` on big collections legitimately return millions. Nothing is allocated from a header alone — memory grows only with bytes received — so this mainly stops absurd announcements early. Maps and attributes count pairs. |
 /// | `max_depth` | 128 | Real replies nest a few levels (`EXEC` of `XREAD`, cluster topology); deep nesting only serves stack exhaustion. Capped at [`MAX_DEPTH_CEILING`]. |
 /// | `max_line_len` | 1 MiB | Simple strings, errors and numbers end at CRLF; without a cap a server that never sends CRLF grows the buffer forever. Script errors can be long, so the cap is generous. |

@@ -2,8 +2,9 @@
 //!
 //! Every payload is a [`Bytes::slice`] of the frame's bytes: a reference-count bump, not
 //! a copy. Values (integers, doubles, booleans, ...) are validated here, once. The code
-//! still checks bounds on every step and returns errors rather than panicking, so a
-//! scan/build disagreement can only ever surface as a [`ProtocolError`].
+//! still checks bounds on every step, returns errors rather than panicking, and requires
+//! the frame to end exactly where the scan said, so a scan/build disagreement can only
+//! ever surface as a [`ProtocolError`], never as bytes silently dropped.
 
 use bytes::Bytes;
 
@@ -22,7 +23,14 @@ pub(crate) fn frame(bytes: Bytes, max_depth: usize) -> Result<Frame, ProtocolErr
         pos: 0,
         max_depth,
     };
-    parser.frame(0)
+    let frame = parser.frame(0)?;
+    if parser.pos != parser.bytes.len() {
+        return Err(ProtocolError::ScanMismatch {
+            scanned: parser.bytes.len(),
+            parsed: parser.pos,
+        });
+    }
+    Ok(frame)
 }
 
 struct Parser {
@@ -39,14 +47,7 @@ impl Parser {
         match layout {
             Layout::Line => line_frame(tag, self.bytes.slice(start..end)),
             Layout::Blob => self.blob_frame(tag, start, end),
-            Layout::Aggregate => {
-                if depth >= self.max_depth {
-                    return Err(ProtocolError::TooDeep {
-                        max: self.max_depth,
-                    });
-                }
-                self.aggregate_frame(tag, start, end, depth + 1)
-            }
+            Layout::Aggregate => self.aggregate_frame(tag, start, end, depth),
         }
     }
 
@@ -91,8 +92,15 @@ impl Parser {
         depth: usize,
     ) -> Result<Frame, ProtocolError> {
         let Some(len) = wire::parse_len(&self.bytes[start..end], tag == wire::ARRAY)? else {
+            // A null is no level of nesting, as in the scan (and as `$-1` is not).
             return Ok(Frame::Null);
         };
+        if depth >= self.max_depth {
+            return Err(ProtocolError::TooDeep {
+                max: self.max_depth,
+            });
+        }
+        let depth = depth + 1;
         let per_entry = if matches!(tag, wire::MAP | wire::ATTRIBUTE) {
             2
         } else {
@@ -162,7 +170,8 @@ pub(crate) fn parse_double(text: &[u8]) -> Option<f64> {
     }
 }
 
-fn is_big_number(text: &[u8]) -> bool {
+/// Whether `text` is a valid big number: an optional sign and at least one digit.
+pub(crate) fn is_big_number(text: &[u8]) -> bool {
     let digits = match text.first() {
         Some(b'-' | b'+') => &text[1..],
         _ => text,
@@ -184,5 +193,25 @@ fn invalid(kind: &'static str, text: &[u8]) -> ProtocolError {
     ProtocolError::InvalidValue {
         kind,
         text: excerpt(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_past_the_frame_are_an_error_not_dropped() {
+        assert!(matches!(
+            frame(Bytes::from_static(b":1\r\n:2\r\n"), 8),
+            Err(ProtocolError::ScanMismatch {
+                scanned: 8,
+                parsed: 4
+            })
+        ));
+        assert_eq!(
+            frame(Bytes::from_static(b":1\r\n"), 8).unwrap(),
+            Frame::Integer(1)
+        );
     }
 }

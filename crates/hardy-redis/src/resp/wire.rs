@@ -126,8 +126,18 @@ pub(crate) fn parse_i64(text: &[u8]) -> Result<i64, NumberError> {
     Ok(value)
 }
 
+/// Longest text of a valid integer or length: 19 digits and a sign (`-9223372036854775808`).
+/// Longer lines are rejected before parsing, so zero-padding cannot make a header cost
+/// more than this to read.
+pub(crate) const MAX_NUMBER_LEN: usize = 20;
+
 /// Parses the integer of a `:` frame.
 pub(crate) fn parse_integer(text: &[u8]) -> Result<i64, ProtocolError> {
+    if text.len() > MAX_NUMBER_LEN {
+        return Err(ProtocolError::InvalidInteger {
+            text: excerpt(text),
+        });
+    }
     parse_i64(text).map_err(|e| match e {
         NumberError::NotANumber => ProtocolError::InvalidInteger {
             text: excerpt(text),
@@ -138,11 +148,15 @@ pub(crate) fn parse_integer(text: &[u8]) -> Result<i64, ProtocolError> {
     })
 }
 
-/// Parses a length header: `None` for the RESP2 null (`-1`) where `null_allowed`.
+/// Parses a length header: `None` for the RESP2 null (`-1`) where `null_allowed`. Longer
+/// than [`MAX_NUMBER_LEN`] is invalid, however many leading zeros pad it.
 pub(crate) fn parse_len(text: &[u8], null_allowed: bool) -> Result<Option<u64>, ProtocolError> {
     let invalid = || ProtocolError::InvalidLength {
         text: excerpt(text),
     };
+    if text.len() > MAX_NUMBER_LEN {
+        return Err(invalid());
+    }
     match parse_i64(text) {
         Ok(-1) if null_allowed => Ok(None),
         Ok(n) => u64::try_from(n).map(Some).map_err(|_| invalid()),

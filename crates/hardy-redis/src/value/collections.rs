@@ -18,30 +18,45 @@ impl<T: FromRedis> FromRedis for Option<T> {
     }
 }
 
-/// The elements of a sequence-like reply: an array, set or push; a map as one
-/// `[key, value]` array per pair; null as nothing.
-fn elements(frame: Frame, expected: &'static str) -> Result<Vec<Frame>, TypeError> {
+/// The elements of a sequence-like reply read as elements of `arity` (see [`regroup`]):
+/// an array, set or push; null as nothing; a map read as RESP2 sends the same reply,
+/// as a flat array `k1, v1, k2, v2, ...` (`CONFIG GET`, `HGETALL` into `Vec<String>`) —
+/// or, for pairs, as one `[key, value]` array per entry.
+fn elements(frame: Frame, expected: &'static str, arity: usize) -> Result<Vec<Frame>, TypeError> {
     match value(frame)? {
         Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => Ok(items),
-        Frame::Map(pairs) => Ok(pairs
+        Frame::Map(pairs) if arity == 2 => Ok(pairs
             .into_iter()
             .map(|(k, v)| Frame::Array(vec![k, v]))
             .collect()),
+        Frame::Map(pairs) => {
+            let mut items = Vec::with_capacity(pairs.len() * 2);
+            for (k, v) in pairs {
+                items.push(k);
+                items.push(v);
+            }
+            Ok(items)
+        }
         Frame::Null => Ok(Vec::new()),
         other => Err(TypeError::mismatch(expected, &other)),
     }
+}
+
+/// Whether every item is an aggregate of `arity` elements: an array already grouped, as
+/// RESP3 sends `ZRANGE ... WITHSCORES`.
+fn is_nested(items: &[Frame], arity: usize) -> bool {
+    items.iter().all(|f| {
+        f.value()
+            .as_slice()
+            .is_some_and(|inner| inner.len() == arity)
+    })
 }
 
 /// Groups a flat array `[a1, b1, a2, b2, ...]` into `[[a1, b1], [a2, b2], ...]` when the
 /// target elements are tuples of `arity` and the array is not already nested (every
 /// element an aggregate of `arity` elements).
 fn regroup(items: Vec<Frame>, arity: usize) -> Result<Vec<Frame>, TypeError> {
-    let nested = items.iter().all(|f| {
-        f.value()
-            .as_slice()
-            .is_some_and(|inner| inner.len() == arity)
-    });
-    if arity < 2 || nested {
+    if arity < 2 || is_nested(&items, arity) {
         return Ok(items);
     }
     if items.len() % arity != 0 {
@@ -60,31 +75,52 @@ fn regroup(items: Vec<Frame>, arity: usize) -> Result<Vec<Frame>, TypeError> {
 
 impl<T: FromRedis> FromRedis for Vec<T> {
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-        let items = regroup(elements(frame, "an array")?, T::FLAT_ARITY)?;
+        let items = regroup(elements(frame, "an array", T::FLAT_ARITY)?, T::FLAT_ARITY)?;
         items.into_iter().map(T::from_redis).collect()
     }
 }
 
 impl<T: FromRedis + Eq + Hash, S: BuildHasher + Default> FromRedis for HashSet<T, S> {
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-        let items = regroup(elements(frame, "a set or array")?, T::FLAT_ARITY)?;
+        let items = regroup(
+            elements(frame, "a set or array", T::FLAT_ARITY)?,
+            T::FLAT_ARITY,
+        )?;
         items.into_iter().map(T::from_redis).collect()
     }
 }
 
 impl<T: FromRedis + Ord> FromRedis for BTreeSet<T> {
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-        let items = regroup(elements(frame, "a set or array")?, T::FLAT_ARITY)?;
+        let items = regroup(
+            elements(frame, "a set or array", T::FLAT_ARITY)?,
+            T::FLAT_ARITY,
+        )?;
         items.into_iter().map(T::from_redis).collect()
     }
 }
 
-/// The pairs of a map-like reply: a RESP3 map, or a flat RESP2 array of even length.
+/// The pairs of a map-like reply: a RESP3 map, a flat RESP2 array of even length, or an
+/// array of `[key, value]` arrays (RESP3 `ZRANGE ... WITHSCORES`, `HRANDFIELD ...
+/// WITHVALUES`).
 fn pairs(frame: Frame) -> Result<Vec<(Frame, Frame)>, TypeError> {
     const EXPECTED: &str = "a map or a flat array of key/value pairs";
     match value(frame)? {
         Frame::Map(pairs) => Ok(pairs),
         Frame::Null => Ok(Vec::new()),
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) if is_nested(&items, 2) => {
+            Ok(items
+                .into_iter()
+                // is_nested checked that every item is such a pair, so none is skipped.
+                .filter_map(|pair| match pair.into_value() {
+                    Frame::Array(kv) | Frame::Set(kv) | Frame::Push(kv) => {
+                        let mut kv = kv.into_iter();
+                        Some((kv.next()?, kv.next()?))
+                    }
+                    _ => None,
+                })
+                .collect())
+        }
         Frame::Array(items) | Frame::Set(items) | Frame::Push(items) if items.len() % 2 == 0 => {
             let mut pairs = Vec::with_capacity(items.len() / 2);
             let mut items = items.into_iter();

@@ -28,16 +28,16 @@ use crate::resp::{Frame, ServerError};
 /// | target | accepted frames |
 /// |---|---|
 /// | [`Frame`] | anything, unchanged (including errors and attributes) |
-/// | `String` | simple, bulk or verbatim string, big number (valid UTF-8); integer and double as decimal text |
+/// | `String` | simple, bulk or verbatim string, big number (valid UTF-8); integer and double as decimal text (a double as text that reads back the same: `2`, `1.5`, `1e300`, `inf`, `nan`) |
 /// | `Vec<u8>`, `Bytes` | the same, as bytes (`Bytes` from a bulk string shares the read buffer) |
 /// | `i8`..`i64`, `u16`..`u64`, `isize`, `usize` | integer in range; string of decimal digits; big number; RESP3 boolean as 1/0 |
 /// | `f64`, `f32` | double; integer; string or big number holding a number (`inf`, `-inf`, `nan` included) |
 /// | `bool` | boolean; integer `0`/`1` (other integers are an error — convert counts to an integer type); string `"0"`/`"1"`; `+OK` is true and null is false, so `SET ... NX` converts directly |
 /// | `()` | any non-error frame |
 /// | `Option<T>` | null is `None`, anything else `T` |
-/// | `Vec<T>`, `HashSet<T>`, `BTreeSet<T>` | array, set or push (null is empty); a map gives one `[key, value]` array per pair |
-/// | `Vec<(A, B)>` etc. | also a *flat* array, grouped by the tuple's arity (RESP2 `HGETALL`, `ZRANGE ... WITHSCORES`) |
-/// | `HashMap<K, V>`, `BTreeMap<K, V>` | map; flat array of even length (RESP2); null is empty |
+/// | `Vec<T>`, `HashSet<T>`, `BTreeSet<T>` | array, set or push (null is empty); a map gives key, value, key, value, ... as RESP2's flat array does (`HGETALL`, `CONFIG GET`) |
+/// | `Vec<(A, B)>` etc. | also a *flat* array, grouped by the tuple's arity (RESP2 `HGETALL`, `ZRANGE ... WITHSCORES`); a map gives one pair per entry |
+/// | `HashMap<K, V>`, `BTreeMap<K, V>` | map; flat array of even length (RESP2); array of `[key, value]` arrays (RESP3 `ZRANGE ... WITHSCORES`, `HRANDFIELD ... WITHVALUES`); null is empty |
 /// | tuples of 1 to 6 | array, set or push of exactly that many elements |
 /// | `Result<T, ServerError>` | an error frame as `Err`, anything else as `T` |
 ///

@@ -20,11 +20,24 @@ fn into_bytes(frame: Frame, expected: &'static str) -> Result<Bytes, TypeError> 
         Frame::SimpleString(b) | Frame::BulkString(b) | Frame::BigNumber(b) => Ok(b),
         Frame::VerbatimString { data, .. } => Ok(data),
         Frame::Integer(n) => Ok(Bytes::from(n.to_string())),
-        Frame::Double(d) if d.is_infinite() => {
-            Ok(Bytes::from_static(if d > 0.0 { b"inf" } else { b"-inf" }))
-        }
-        Frame::Double(d) => Ok(Bytes::from(d.to_string())),
+        Frame::Double(d) => Ok(double_text(d)),
         other => Err(TypeError::mismatch(expected, &other)),
+    }
+}
+
+/// A double as text that [`f64::from_redis`] reads back as the same value: `inf`, `-inf`
+/// and `nan` as RESP3 spells them, and otherwise the shortest digits that round-trip —
+/// plain decimal in the range where RESP2 servers send scores that way (`2`, `1.5`), with
+/// an exponent outside it (`1e300`, not 301 digits).
+fn double_text(d: f64) -> Bytes {
+    if d.is_nan() {
+        Bytes::from_static(b"nan")
+    } else if d.is_infinite() {
+        Bytes::from_static(if d > 0.0 { b"inf" } else { b"-inf" })
+    } else if d == 0.0 || (1e-5..1e17).contains(&d.abs()) {
+        Bytes::from(d.to_string())
+    } else {
+        Bytes::from(format!("{d:e}"))
     }
 }
 
