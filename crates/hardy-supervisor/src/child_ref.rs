@@ -44,6 +44,10 @@ enum Slot<A: Actor> {
 /// The type-erased side of a child's cell, as the supervisor sees it.
 pub(crate) trait Cell: Send + Sync + 'static {
     fn set_down(&self, restarting: bool);
+    /// Like `set_down`, answering the address the cell held, if any. The supervisor keeps
+    /// it while it stops the child: an actor whose last address is gone stops by itself,
+    /// which would jump the stop order and skip its `Shutdown`.
+    fn take_down(&self, restarting: bool) -> Option<Box<dyn Any + Send>>;
     fn as_any(&self) -> &dyn Any;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
@@ -76,6 +80,18 @@ impl<A: Actor> Cell for ChildCell<A> {
         } else {
             Slot::Stopped
         };
+    }
+
+    fn take_down(&self, restarting: bool) -> Option<Box<dyn Any + Send>> {
+        let down = if restarting {
+            Slot::Restarting
+        } else {
+            Slot::Stopped
+        };
+        match std::mem::replace(&mut *self.lock(), down) {
+            Slot::Running(addr, _) => Some(Box::new(addr)),
+            _ => None,
+        }
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -760,7 +760,7 @@ async fn significant_escalation_abnormal_exit_of_transient_significant_child_res
     let log = Log::default();
     let sup = Supervisor::builder()
         .auto_shutdown(AutoShutdown::AnySignificant)
-        .intensity(0, secs(5))
+        .intensity(1, secs(5))
         .child(
             worker("s", &log)
                 .restart(RestartType::Transient)
@@ -768,9 +768,16 @@ async fn significant_escalation_abnormal_exit_of_transient_significant_child_res
         )
         .start()
         .unwrap();
-    // Abnormal: the child must be restarted, and intensity 0 makes that fatal.
+    let mut ev = sup.subscribe().await.unwrap();
+    let before = pid_of(&sup, "s").await.unwrap();
+    // Abnormal: the child is restarted, not taken as a reason to auto shut down.
     crash(&sup, "s").await;
-    assert_eq!(sup.wait().await, Some(ExitReason::Shutdown));
+    let after = started(&mut ev, "s").await;
+    assert_ne!(before, after);
+    assert_eq!(pid_of(&sup, "s").await, Some(after));
+    assert_eq!(sup.exit_reason(), None, "no auto shutdown");
+    sup.stop().await;
+    assert_eq!(sup.exit_reason(), Some(ExitReason::Shutdown));
 }
 
 #[actix_rt::test]

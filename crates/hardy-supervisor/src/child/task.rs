@@ -49,6 +49,8 @@ struct ChildTask<A: Actor<Context = Context<A>>> {
     early: Option<ExitReason>,
     reporter: Option<Reporter>,
     stop_requested: bool,
+    /// The exit is recorded in `control` (and reported): nothing is left to do on drop.
+    finished: bool,
 }
 
 impl<A: Actor<Context = Context<A>>> ChildTask<A> {
@@ -63,10 +65,12 @@ impl<A: Actor<Context = Context<A>>> ChildTask<A> {
             early: None,
             reporter,
             stop_requested: false,
+            finished: false,
         }
     }
 
     fn finish(&mut self, reason: ExitReason) {
+        self.finished = true;
         let asked = self.control.command() != control::NONE;
         self.control.finish(reason.clone());
         if let Some(r) = self.reporter.take() {
@@ -123,12 +127,20 @@ impl<A: Actor<Context = Context<A>>> Future for ChildTask<A> {
                 return Poll::Pending;
             }
             Ok(Poll::Ready(())) => {
-                this.fut = None;
-                recorded.unwrap_or(if this.stop_requested {
-                    ExitReason::Shutdown
-                } else {
-                    ExitReason::Normal
-                })
+                // The actor's `Drop` runs here; a panic in it is the child's exit reason.
+                let fut = this.fut.take();
+                let slot = exit::slot_for_poll();
+                let dropped =
+                    catch_unwind(AssertUnwindSafe(|| exit::with_slot(&slot, || drop(fut))));
+                slot.take();
+                match dropped {
+                    Err(payload) => ExitReason::Panic(panic_message(payload.as_ref())),
+                    Ok(()) => recorded.unwrap_or(if this.stop_requested {
+                        ExitReason::Shutdown
+                    } else {
+                        ExitReason::Normal
+                    }),
+                }
             }
             Err(payload) => {
                 this.kill();
@@ -143,7 +155,7 @@ impl<A: Actor<Context = Context<A>>> Future for ChildTask<A> {
 impl<A: Actor<Context = Context<A>>> Drop for ChildTask<A> {
     /// The task was dropped unfinished: its arbiter or runtime went away. That is a kill.
     fn drop(&mut self) {
-        if self.fut.is_some() {
+        if !self.finished {
             self.kill();
             self.finish(ExitReason::Killed);
         }

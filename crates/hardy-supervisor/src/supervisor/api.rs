@@ -119,20 +119,18 @@ impl Supervisor {
         if self.phase != Phase::Running {
             return Err(Error::SupervisorDown);
         }
+        spec.check()?;
         if self.dynamic {
             if let Some(max) = self.max_children {
                 if self.children.len() >= max {
                     return Err(Error::MaxChildren(max));
                 }
             }
-        } else {
-            spec.check()?;
-            if let Some(key) = self.ids.get(&spec.id) {
-                return Err(match self.children.get(key).map(|c| &c.state) {
-                    Some(State::Running(_)) => Error::AlreadyStarted(spec.id.clone()),
-                    _ => Error::AlreadyPresent(spec.id.clone()),
-                });
-            }
+        } else if let Some(key) = self.ids.get(&spec.id) {
+            return Err(match self.children.get(key).map(|c| &c.state) {
+                Some(State::Running(_)) => Error::AlreadyStarted(spec.id.clone()),
+                _ => Error::AlreadyPresent(spec.id.clone()),
+            });
         }
         let key = self.insert(spec);
         let (id, cell) = match self.children.get(&key) {

@@ -30,8 +30,8 @@ use crate::intensity::RestartWindow;
 use crate::introspect::{Event, EventKind};
 use crate::spec::Started;
 use crate::{
-    check_childspecs, AutoShutdown, ChildId, ChildSpec, Error, ExitReason, Intensity, Strategy,
-    SupervisorRef,
+    check_childspecs, AutoShutdown, ChildId, ChildSpec, Error, ExitReason, Intensity, Pid,
+    Strategy, SupervisorRef,
 };
 
 /// Where a child is, as its supervisor keeps it.
@@ -47,6 +47,9 @@ pub(crate) struct Child {
     pub(crate) restarts: u32,
     pub(crate) last_exit: Option<ExitReason>,
     pub(crate) cell: Arc<dyn Cell>,
+    /// Bumped each time a restart is scheduled, so a delayed restart that is no longer the
+    /// current one (the child was terminated and restarted meanwhile) does nothing.
+    pub(crate) restart_gen: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +92,8 @@ pub struct Supervisor {
     pub(crate) max_children: Option<usize>,
     pub(crate) children: BTreeMap<u64, Child>,
     pub(crate) ids: HashMap<ChildId, u64>,
+    /// Children taken out of the running set whose stop is not recorded yet.
+    pub(crate) in_flight: HashMap<Pid, stop::Stopping>,
     pub(crate) tx: mpsc::UnboundedSender<ExitReport>,
     rx: Option<mpsc::UnboundedReceiver<ExitReport>>,
     pub(crate) events: broadcast::Sender<Event>,
@@ -179,6 +184,7 @@ impl SupervisorBuilder {
             max_children: self.max_children,
             children: BTreeMap::new(),
             ids: HashMap::new(),
+            in_flight: HashMap::new(),
             tx,
             rx: Some(rx),
             events: broadcast::channel(1024).0,
@@ -227,6 +233,7 @@ impl Supervisor {
                 restarts: 0,
                 last_exit: None,
                 cell,
+                restart_gen: 0,
             },
         );
         key
@@ -289,13 +296,18 @@ impl Actor for Supervisor {
 }
 
 impl Drop for Supervisor {
-    /// A supervisor killed without stopping (brutal kill) kills its children, so nothing
-    /// is left running unsupervised.
+    /// A supervisor killed without stopping (brutal kill) kills its children — the running
+    /// ones and those whose stop was under way — so nothing is left running unsupervised.
+    /// Every child's handle then answers `NotRunning`.
     fn drop(&mut self) {
         for child in self.children.values() {
             if let State::Running(started) = &child.state {
                 started.control.request(crate::child::control::KILL);
             }
+            child.cell.set_down(false);
+        }
+        for stopping in self.in_flight.values() {
+            stopping.kill();
         }
     }
 }

@@ -165,12 +165,23 @@ impl Supervisor {
             .get(&key)
             .map(|c| c.spec.restart_delay)
             .unwrap_or_default();
+        let generation = self.children.get_mut(&key).map(|c| {
+            c.restart_gen += 1;
+            c.restart_gen
+        });
         let siblings: Vec<u64> = group.iter().rev().copied().filter(|k| *k != key).collect();
         self.stop_then(&siblings, After::Restart, ctx, move |act, ctx, _| {
             if delay.is_zero() {
                 act.start_group(group, ctx);
             } else {
-                ctx.run_later(delay, move |act, ctx| act.start_group(group, ctx));
+                ctx.run_later(delay, move |act, ctx| {
+                    // A stale timer: the child was terminated (and maybe restarted and
+                    // crashed again, with a timer of its own) while this one ran.
+                    let current = act.children.get(&key).map(|c| c.restart_gen);
+                    if current.is_some() && current == generation {
+                        act.start_group(group, ctx);
+                    }
+                });
             }
         });
     }

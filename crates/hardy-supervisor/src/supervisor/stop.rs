@@ -5,7 +5,8 @@
 //! supervisor's mailbox waits meanwhile — OTP's supervisor is busy while it terminates
 //! children, too.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::fut::{ActorFutureExt, WrapFuture};
@@ -17,14 +18,20 @@ use super::{finish, Phase, State, Supervisor};
 use crate::child::control::{KILL, STOP};
 use crate::child::Control;
 use crate::introspect::EventKind;
-use crate::{ExitReason, Pid, RestartType, Shutdown};
+use crate::{ChildId, ExitReason, Pid, RestartType, Shutdown};
 
-/// One child taken out of the running set, to be stopped.
+/// One child taken out of the running set, to be stopped. The supervisor keeps a copy in
+/// `in_flight` until the stop is recorded, so a shutdown or a kill of the supervisor in the
+/// middle of a group restart or a `terminate_child` still reaches it.
+#[derive(Clone)]
 pub(crate) struct Stopping {
     key: u64,
+    id: ChildId,
     pid: Pid,
     control: Arc<Control>,
     shutdown: Shutdown,
+    /// The child's address, kept until its stop is over (see `Cell::take_down`).
+    _addr: Option<Arc<Mutex<Box<dyn Any + Send>>>>,
 }
 
 impl Stopping {
@@ -32,6 +39,11 @@ impl Stopping {
     pub(crate) async fn stop(self) -> (u64, Pid, ExitReason) {
         let reason = stop_one(&self.control, self.shutdown).await;
         (self.key, self.pid, reason)
+    }
+
+    /// Kills the child at once, without waiting (the supervisor itself is being dropped).
+    pub(crate) fn kill(&self) {
+        self.control.request(KILL);
     }
 }
 
@@ -54,8 +66,14 @@ pub(crate) async fn stop_one(control: &Control, shutdown: Shutdown) -> ExitReaso
         Shutdown::Infinity => control.request(STOP),
         Shutdown::Timeout(d) => {
             control.request(STOP);
-            if tokio::time::timeout(d, control.wait()).await.is_err() {
-                control.request(KILL);
+            // A timeout too long to represent is no timeout at all.
+            if let Some(deadline) = Instant::now().checked_add(d) {
+                if tokio::time::timeout_at(deadline, control.wait())
+                    .await
+                    .is_err()
+                {
+                    control.request(KILL);
+                }
             }
         }
     }
@@ -71,7 +89,8 @@ async fn stop_in_order(list: Vec<Stopping>) -> Stopped {
     out
 }
 
-/// Stops all at once; `Timeout`s share one deadline (the longest timeout from now).
+/// Stops all at once; `Timeout`s share one deadline (the longest timeout from now; one
+/// too far away to represent counts as `Infinity`).
 async fn stop_concurrently(list: Vec<Stopping>) -> Stopped {
     let mut longest = Some(Duration::ZERO);
     for s in &list {
@@ -88,11 +107,11 @@ async fn stop_concurrently(list: Vec<Stopping>) -> Stopped {
         }
     }
     let all = join_all(list.iter().map(|s| s.control.wait()));
-    let reasons = match longest {
+    let reasons = match longest.and_then(|d| Instant::now().checked_add(d)) {
         None => all.await,
-        Some(d) => {
+        Some(deadline) => {
             let mut all = std::pin::pin!(all);
-            match tokio::time::timeout_at(Instant::now() + d, all.as_mut()).await {
+            match tokio::time::timeout_at(deadline, all.as_mut()).await {
                 Ok(reasons) => reasons,
                 Err(_) => {
                     for s in &list {
@@ -137,13 +156,17 @@ impl Supervisor {
             let State::Running(started) = std::mem::replace(&mut child.state, state) else {
                 continue;
             };
-            child.cell.set_down(restarting);
-            list.push(Stopping {
+            let addr = child.cell.take_down(restarting);
+            let stopping = Stopping {
                 key,
+                id: child.spec.id.clone(),
                 pid: started.pid,
                 control: started.control,
                 shutdown: child.spec.shutdown,
-            });
+                _addr: addr.map(|a| Arc::new(Mutex::new(a))),
+            };
+            self.in_flight.insert(stopping.pid, stopping.clone());
+            list.push(stopping);
             if child.spec.restart == RestartType::Temporary {
                 self.remove(key);
             }
@@ -160,6 +183,17 @@ impl Supervisor {
         then: impl FnOnce(&mut Self, &mut Context<Self>, Stopped) + 'static,
     ) {
         let list = self.take_for_stop(keys, after);
+        self.stop_list_then(list, ctx, then);
+    }
+
+    /// Stops `list` (in stop order; dynamic: concurrently), records the stops, then runs
+    /// `then` on the actor.
+    fn stop_list_then(
+        &mut self,
+        list: Vec<Stopping>,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>, Stopped) + 'static,
+    ) {
         if list.is_empty() {
             then(self, ctx, Vec::new());
             return;
@@ -175,16 +209,17 @@ impl Supervisor {
         }));
     }
 
+    /// Records finished stops: the exit events, and the end of each in-flight stop. A stop
+    /// already recorded (a shutdown also waited for it) is skipped.
     pub(crate) fn record_stops(&mut self, stopped: &Stopped) {
         for (key, pid, reason) in stopped {
-            let id = match self.children.get_mut(key) {
-                Some(child) => {
-                    child.last_exit = Some(reason.clone());
-                    child.spec.id.clone()
-                }
-                None if self.dynamic => crate::ChildId::dynamic(*key),
-                None => continue,
+            let Some(stopping) = self.in_flight.remove(pid) else {
+                continue;
             };
+            if let Some(child) = self.children.get_mut(key) {
+                child.last_exit = Some(reason.clone());
+            }
+            let id = stopping.id;
             tracing::info!(supervisor = %self.name, child = %id, pid = pid.0, reason = %reason, "child stopped");
             self.emit(EventKind::Exited {
                 id,
@@ -196,6 +231,10 @@ impl Supervisor {
 
     /// Stops all children (reverse start order; dynamic: concurrently), then exits with
     /// `reason`. Does nothing if already shutting down.
+    ///
+    /// Children whose stop is already under way (a group restart or a `terminate_child`
+    /// that the shutdown interrupted) are stopped and waited for too: the pending stop may
+    /// never be polled again once the actor stops. Asking a child twice is harmless.
     pub(crate) fn shutdown(&mut self, reason: ExitReason, ctx: &mut Context<Self>) {
         if self.phase != Phase::Running {
             return;
@@ -203,7 +242,10 @@ impl Supervisor {
         self.phase = Phase::ShuttingDown;
         tracing::info!(supervisor = %self.name, reason = %reason, "supervisor shutting down");
         let keys: Vec<u64> = self.children.keys().rev().copied().collect();
-        self.stop_then(&keys, After::Stay, ctx, move |act, ctx, _| {
+        self.take_for_stop(&keys, After::Stay);
+        let mut list: Vec<Stopping> = self.in_flight.values().cloned().collect();
+        list.sort_by_key(|s| std::cmp::Reverse((s.key, s.pid)));
+        self.stop_list_then(list, ctx, move |act, ctx, _| {
             act.emit(EventKind::Exiting {
                 reason: reason.clone(),
             });
@@ -217,6 +259,8 @@ impl Supervisor {
     pub(crate) fn roll_back(&mut self) {
         let keys: Vec<u64> = self.children.keys().rev().copied().collect();
         let list = self.take_for_stop(&keys, After::Stay);
+        // The detached task owns these stops; the supervisor is discarded.
+        self.in_flight.clear();
         self.phase = Phase::Done;
         if !list.is_empty() {
             actix_rt::spawn(stop_in_order(list));

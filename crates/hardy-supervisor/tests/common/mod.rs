@@ -176,7 +176,8 @@ pub async fn status_of(sup: &SupervisorRef, id: &str) -> Option<ChildStatus> {
         .map(|c| c.status)
 }
 
-/// Waits for the first event matching `pred`, and returns it.
+/// Waits for the first event matching `pred`, and returns it. Panics if events were lost
+/// (the subscription lagged): the awaited one may be among them, and waiting on would hang.
 pub async fn wait_for(
     rx: &mut broadcast::Receiver<Event>,
     mut pred: impl FnMut(&EventKind) -> bool,
@@ -185,8 +186,7 @@ pub async fn wait_for(
         match rx.recv().await {
             Ok(ev) if pred(&ev.kind) => return ev.kind,
             Ok(_) => {}
-            Err(broadcast::error::RecvError::Lagged(_)) => {}
-            Err(e) => panic!("event stream ended: {e}"),
+            Err(e) => panic!("event stream lagged or ended: {e}"),
         }
     }
 }
