@@ -6,11 +6,12 @@
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use actix::dev::{MessageResponse, OneshotSender};
 use actix::{Actor, Context, Handler, Message};
 use hardy_supervisor::ExitReason;
 
 use crate::core::{Core, Phase};
-use crate::{panic, Builder, Cause, ConnState, Connection, Ctx, Handle, Next, StateWatch};
+use crate::{panic, Builder, Cause, ConnState, Connection, Ctx, Handle, StateWatch};
 
 /// The actor that runs a [`Connection`]: connects, reconnects with backoff, and hands
 /// requests to the connection's [`Handle`] implementations.
@@ -83,7 +84,7 @@ impl<C: Connection> ConnectionActor<C> {
         match catch_unwind(AssertUnwindSafe(|| f(conn, &mut cx))) {
             Ok(r) => Some(r),
             Err(payload) => {
-                self.stop_with(panic::exit_reason(payload, during), ctx);
+                self.stop_with(panic::exit_reason(payload, during), false, ctx);
                 None
             }
         }
@@ -100,11 +101,11 @@ impl<C: Connection> Actor for ConnectionActor<C> {
     }
 
     fn stopped(&mut self, ctx: &mut Context<Self>) {
+        // Reached after `stop_with`, or when stopped from outside (its supervisor, its last
+        // address dropped, the system shutting down): OTP calls the latter `shutdown`.
         self.core.cancel_timer(ctx);
-        self.core.end_link(ctx);
+        drop(self.core.end_link(ctx));
         self.core.phase = Phase::Stopping;
-        // With no reason of its own, the actor was stopped from outside (its supervisor,
-        // its last address dropped, the system shutting down): OTP calls that `shutdown`.
         let reason = self.core.exit.take().unwrap_or_else(|| {
             if std::thread::panicking() {
                 ExitReason::Panic("the actor panicked".into())
@@ -112,9 +113,7 @@ impl<C: Connection> Actor for ConnectionActor<C> {
                 ExitReason::Shutdown
             }
         });
-        if let Some(tx) = self.core.first_connect.take() {
-            let _ = tx.send(Err(crate::StartError::Stopped(reason.clone())));
-        }
+        self.answer_first_connect(Err(crate::StartError::Stopped(reason.clone())));
         self.core.set_state(ConnState::Stopped(reason.clone()));
         let conn = &mut self.conn;
         if catch_unwind(AssertUnwindSafe(|| conn.stopped(&reason))).is_err() {
@@ -128,22 +127,45 @@ where
     C: Handle<M>,
     M: Message,
 {
-    type Result = <C as Handle<M>>::Result;
+    type Result = HandlerReply<<C as Handle<M>>::Result>;
 
     fn handle(&mut self, msg: M, ctx: &mut Context<Self>) -> Self::Result {
-        let conn = &mut self.conn;
-        let mut cx = Ctx::new(&mut self.core, ctx);
-        match catch_unwind(AssertUnwindSafe(|| conn.handle(msg, &mut cx))) {
-            Ok(reply) => reply,
-            Err(payload) => {
-                // Keep the message for `stopped` (and a supervisor), then unwind on: a
-                // handler has no reply to give, and a panic is the actor's exit.
-                let reason = panic::exit_reason_ref(&payload, "a request handler");
-                hardy_supervisor::exit(reason.clone());
-                self.core.exit = Some(reason);
-                std::panic::resume_unwind(payload)
-            }
+        HandlerReply(self.guarded("a request handler", ctx, |conn, cx| {
+            Handle::handle(conn, msg, cx)
+        }))
+    }
+}
+
+/// The reply of a [`ConnectionActor`]'s request handler: what the [`Handle`]
+/// implementation answered, passed on as is.
+///
+/// When the handler panicked there is no answer: the caller's `send` fails with
+/// `MailboxError::Closed`, and the actor stops with the panic's message as its
+/// [`ExitReason::Panic`] (its `stopped` callback runs, a supervisor sees the reason).
+/// You never build one; it only appears as `<ConnectionActor<C> as Handler<M>>::Result`.
+pub struct HandlerReply<R>(Option<R>);
+
+impl<A, M, R> MessageResponse<A, M> for HandlerReply<R>
+where
+    A: Actor,
+    M: Message,
+    R: MessageResponse<A, M>,
+{
+    fn handle(self, ctx: &mut A::Context, tx: Option<OneshotSender<M::Result>>) {
+        // With no reply, `tx` is dropped: the caller sees the mailbox close.
+        if let Some(reply) = self.0 {
+            reply.handle(ctx, tx);
         }
+    }
+}
+
+impl<R> fmt::Debug for HandlerReply<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "HandlerReply"
+        } else {
+            "HandlerReply(panicked)"
+        })
     }
 }
 
@@ -153,53 +175,5 @@ impl<C: Connection> fmt::Debug for ConnectionActor<C> {
             .field("name", &self.core.name)
             .field("state", &self.core.state.get())
             .finish_non_exhaustive()
-    }
-}
-
-impl<C: Connection> ConnectionActor<C> {
-    /// Applies an answer of `init`, `connect_failed` or `disconnect`.
-    pub(crate) fn apply(&mut self, next: Next, cause: Cause, ctx: &mut Context<Self>) {
-        // Only the answer to a stable link's drop may reconnect at once.
-        let at_once = std::mem::take(&mut self.core.reconnect_at_once);
-        match next {
-            Next::Connect => self.begin_connect(cause, ctx),
-            Next::Backoff if at_once => self.begin_connect(cause, ctx),
-            Next::Backoff => match self.core.backoff.next_delay() {
-                Some(delay) => self.schedule_connect(delay, ctx),
-                None => {
-                    let reason = ExitReason::Error(match self.core.failures {
-                        0 => "gave up: the link kept dropping soon after connecting, and the \
-                              backoff policy is exhausted"
-                            .to_string(),
-                        n => format!(
-                            "gave up after {n} failed connect attempts: the backoff policy is \
-                             exhausted"
-                        ),
-                    });
-                    self.stop_with(reason, ctx)
-                }
-            },
-            Next::BackoffFor(delay) => self.schedule_connect(delay, ctx),
-            Next::Idle => {
-                if let Some(tx) = self.core.first_connect.take() {
-                    let _ = tx.send(Err(crate::StartError::Idle));
-                }
-                self.core.cancel_timer(ctx);
-                self.core.phase = Phase::Idle;
-                self.core.set_state(ConnState::Disconnected);
-            }
-            Next::Stop(reason) => self.stop_with(reason, ctx),
-        }
-    }
-
-    /// Stops the actor, telling a supervisor above why.
-    pub(crate) fn stop_with(&mut self, reason: ExitReason, ctx: &mut Context<Self>) {
-        use actix::ActorContext;
-        self.core.cancel_timer(ctx);
-        self.core.end_link(ctx);
-        self.core.phase = Phase::Stopping;
-        hardy_supervisor::exit(reason.clone());
-        self.core.exit = Some(reason);
-        ctx.stop();
     }
 }

@@ -4,6 +4,7 @@
 //! Kept apart from the user's connection value so that callbacks can borrow both at once
 //! (`conn.callback(&mut Ctx { core, ctx })`).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
+use crate::link::Closers;
+use crate::steps::Step;
 use crate::{ConnState, Connection, ConnectionActor, StartError, StateWatch};
 
 /// Where the state machine is. `ConnState` is what is published; this is what decides.
@@ -60,7 +63,16 @@ pub(crate) struct Core<C: Connection> {
     pub(crate) timer_gen: u64,
     pub(crate) timer: Option<SpawnHandle>,
     pub(crate) link_tasks: Vec<SpawnHandle>,
-    pub(crate) probing: bool,
+    /// The write halves of the current link, to close gracefully when it ends on request.
+    pub(crate) closers: Closers,
+    /// The running health-check probe, if any (at most one at a time).
+    pub(crate) probe: Option<SpawnHandle>,
+    /// Steps that callbacks asked for, run in order once the callback has returned.
+    pub(crate) steps: VecDeque<Step<C::Error>>,
+    /// A run of `steps` is scheduled or under way.
+    pub(crate) stepping: bool,
+    /// The run of `steps` stopped for a connect; its end resumes them.
+    pub(crate) steps_paused: bool,
     pub(crate) exit: Option<ExitReason>,
     pub(crate) first_connect: Option<FirstConnect<C>>,
 }
@@ -73,14 +85,16 @@ impl<C: Connection> Core<C> {
         }
     }
 
-    /// Ends the current link: its reader, writer and probes stop, and anything of theirs
-    /// still queued is ignored.
-    pub(crate) fn end_link(&mut self, ctx: &mut Context<ConnectionActor<C>>) {
+    /// Ends the current link: its reader, writer and probe stop, and anything of theirs
+    /// still queued is ignored. Returns its write halves, for a graceful close; dropping
+    /// them discards what was not written yet.
+    pub(crate) fn end_link(&mut self, ctx: &mut Context<ConnectionActor<C>>) -> Closers {
         self.next_link();
-        self.probing = false;
-        for h in self.link_tasks.drain(..) {
+        self.up_since = None;
+        for h in self.link_tasks.drain(..).chain(self.probe.take()) {
             ctx.cancel_future(h);
         }
+        std::mem::take(&mut self.closers)
     }
 
     /// Starts a new link generation (a link came up, or the current one ended).

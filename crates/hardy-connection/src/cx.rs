@@ -8,12 +8,13 @@ use tokio::io::AsyncWrite;
 
 use crate::core::{Core, Phase};
 use crate::link::{FlushLink, LinkWriter, ReadLink};
+use crate::steps::Step;
 use crate::{ConnState, Connection, ConnectionActor, Failure};
 
 /// The context handed to every [`Connection`] callback and [`Handle`](crate::Handle)
 /// handler.
 pub struct Ctx<'a, C: Connection> {
-    core: &'a mut Core<C>,
+    pub(crate) core: &'a mut Core<C>,
     ctx: &'a mut Context<ConnectionActor<C>>,
 }
 
@@ -54,32 +55,36 @@ impl<'a, C: Connection> Ctx<'a, C> {
     }
 
     /// Asks to connect now (Elixir: a handler answering `connect`). Runs right after this
-    /// callback returns, before the next message. Cancels a pending backoff timer. Does
-    /// nothing if the link is up, a connect is running, or the actor is stopping by then.
+    /// callback returns, before the next message, after any step asked for before it.
+    /// Cancels a pending backoff timer. Does nothing if the link is up, a connect is
+    /// running, or the actor is stopping by then.
     pub fn connect(&mut self) {
         if matches!(self.core.phase, Phase::Idle | Phase::Backoff) {
             // Now, not in the step: a due timer polled before the step must find itself
             // stale, or it would connect first and the step would connect again.
             self.core.cancel_timer(self.ctx);
         }
-        ConnectionActor::<C>::request_connect(self.ctx);
+        ConnectionActor::request(Step::Connect, self.core, self.ctx);
     }
 
     /// Asks to disconnect the current link with `reason` (Elixir: a handler answering
-    /// `disconnect`), e.g. after a write error. Runs right after this callback returns:
-    /// [`Connection::disconnect`] is called and its answer applied. Does nothing if the
-    /// link is not up.
+    /// `disconnect`), e.g. after a protocol error. Runs right after this callback returns,
+    /// after any step asked for before it: what was written to the link so far is sent,
+    /// its write half is shut down, and [`Connection::disconnect`] is called and its answer
+    /// applied. Does nothing if the link is not up.
     pub fn disconnect(&mut self, reason: Failure<C::Error>) {
-        ConnectionActor::<C>::request_disconnect(self.core.link, reason, self.ctx);
+        let step = Step::Disconnect {
+            link: self.core.link,
+            failure: Box::new(reason),
+        };
+        ConnectionActor::request(step, self.core, self.ctx);
     }
 
-    /// Stops the actor with `reason`, which a supervisor above sees.
+    /// Stops the actor with `reason`, which a supervisor above sees. Runs right after this
+    /// callback returns, after any step asked for before it: what was written to the link
+    /// is sent and its write half shut down first, then [`Connection::stopped`] runs.
     pub fn stop(&mut self, reason: ExitReason) {
-        use actix::ActorContext;
-        hardy_supervisor::exit(reason.clone());
-        self.core.exit = Some(reason);
-        self.core.phase = Phase::Stopping;
-        self.ctx.stop();
+        ConnectionActor::request(Step::Stop(reason), self.core, self.ctx);
     }
 
     /// Reads the current link: every item goes to [`Connection::incoming`]; an error or the
@@ -105,10 +110,10 @@ impl<'a, C: Connection> Ctx<'a, C> {
         W: AsyncWrite + Unpin + 'static,
     {
         let writer = LinkWriter::new(self.core.link, self.core.epoch.clone());
-        let handle = self
-            .ctx
-            .spawn(FlushLink::new(io, writer.clone(), self.core.link));
+        let (flush, closer) = FlushLink::new(io, writer.clone(), self.core.link);
+        let handle = self.ctx.spawn(flush);
         self.core.link_tasks.push(handle);
+        self.core.closers.push(closer);
         writer
     }
 }

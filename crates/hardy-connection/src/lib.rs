@@ -28,9 +28,12 @@ mod link;
 mod machine;
 mod next;
 mod panic;
+#[cfg(test)]
+mod probe_tests;
 mod state;
+mod steps;
 
-pub use actor::ConnectionActor;
+pub use actor::{ConnectionActor, HandlerReply};
 pub use builder::{Builder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESET_BACKOFF_AFTER};
 pub use connection::{ConnectFuture, Connection, Handle, ProbeFuture};
 pub use cx::Ctx;

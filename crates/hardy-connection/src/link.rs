@@ -11,14 +11,17 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll, Waker};
+use std::task::{ready, Context as TaskContext, Poll, Waker};
+use std::time::Duration;
 
 use actix::{ActorContext, ActorFuture, ActorState, AsyncContext, Context};
 use bytes::{Buf, BytesMut};
 use futures::Stream;
 use tokio::io::AsyncWrite;
 
-use crate::{Connection, ConnectionActor, Failure};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::{panic, Connection, ConnectionActor, Failure};
 
 /// How many items the reader hands over before yielding to the rest of the actor.
 const READ_BUDGET: usize = 256;
@@ -53,24 +56,38 @@ where
         // Hand over a quarter of the replies in flight, then let the actor write the
         // requests their callers made meanwhile: the peer works on those while we read the
         // rest, instead of the two sides taking turns with one big batch each.
-        let budget = match act.conn.in_flight() {
-            0 => READ_BUDGET,
-            n => (n / 4).clamp(MIN_READ_BUDGET, READ_BUDGET),
+        let conn = &act.conn;
+        let budget = match catch_unwind(AssertUnwindSafe(|| conn.in_flight())) {
+            Ok(0) => READ_BUDGET,
+            Ok(n) => (n / 4).clamp(MIN_READ_BUDGET, READ_BUDGET),
+            Err(payload) => {
+                act.stop_with(panic::exit_reason(payload, "in_flight"), false, ctx);
+                return Poll::Ready(());
+            }
         };
         for _ in 0..budget {
             if act.core.link != this.link {
                 return Poll::Ready(());
             }
-            match this.stream.as_mut().poll_next(task) {
+            let stream = this.stream.as_mut();
+            let polled = match catch_unwind(AssertUnwindSafe(|| stream.poll_next(task))) {
+                Ok(polled) => polled,
+                Err(payload) => {
+                    let reason = panic::exit_reason(payload, "the link's reader (its codec)");
+                    act.stop_with(reason, false, ctx);
+                    return Poll::Ready(());
+                }
+            };
+            match polled {
                 Poll::Ready(Some(Ok(item))) => {
                     act.guarded("incoming", ctx, |conn, cx| conn.incoming(item, cx));
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    act.link_down(this.link, Failure::Error(e), ctx);
+                    act.link_down(this.link, Failure::Error(e), false, ctx);
                     return Poll::Ready(());
                 }
                 Poll::Ready(None) => {
-                    act.link_down(this.link, Failure::Closed, ctx);
+                    act.link_down(this.link, Failure::Closed, false, ctx);
                     return Poll::Ready(());
                 }
                 Poll::Pending => return Poll::Pending,
@@ -129,12 +146,22 @@ impl LinkWriter {
 
     /// Lets `f` encode straight into the link's write buffer (no intermediate copy).
     /// `None`, without calling `f`, when the link is gone.
+    ///
+    /// `f` may use this writer (or a clone) too: what it writes that way goes after what
+    /// it encodes into the buffer it is given.
     pub fn with_buffer<R>(&self, f: impl FnOnce(&mut BytesMut) -> R) -> Option<R> {
-        let mut inner = self.inner.borrow_mut();
-        if inner.closed || !self.link_is_current() {
+        if !self.is_open() {
             return None;
         }
-        let r = f(&mut inner.buf);
+        // The buffer is taken out while `f` runs, so `f` can call this writer again
+        // without a second borrow of the shared cell.
+        let mut buf = std::mem::take(&mut self.inner.borrow_mut().buf);
+        let r = f(&mut buf);
+        let mut inner = self.inner.borrow_mut();
+        if !inner.buf.is_empty() {
+            buf.extend_from_slice(&inner.buf);
+        }
+        inner.buf = buf;
         if let Some(waker) = inner.waker.take() {
             waker.wake();
         }
@@ -161,7 +188,9 @@ impl std::fmt::Debug for LinkWriter {
     }
 }
 
-pub(crate) struct FlushLink<W> {
+/// The write half of a link and the bytes on their way to it. Shared by the link's
+/// [`FlushLink`] and, when the link ends gracefully, by the future that closes it.
+pub(crate) struct Drain<W> {
     io: W,
     shared: LinkWriter,
     /// The bytes being written; swapped with the shared buffer so callers keep appending
@@ -169,28 +198,100 @@ pub(crate) struct FlushLink<W> {
     writing: BytesMut,
     /// Bytes were written since the last flush.
     dirty: bool,
-    link: u64,
 }
 
-impl<W> FlushLink<W> {
-    pub(crate) fn new(io: W, shared: LinkWriter, link: u64) -> Self {
-        FlushLink {
-            io,
-            shared,
-            writing: BytesMut::new(),
-            dirty: false,
-            link,
+impl<W: AsyncWrite + Unpin> Drain<W> {
+    /// Writes and flushes everything buffered so far. `Ready(Ok)` once nothing is left
+    /// (the shared buffer then wakes this task on the next write).
+    fn poll_drain(&mut self, task: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if self.writing.is_empty() {
+                let mut shared = self.shared.inner.borrow_mut();
+                if shared.buf.is_empty() {
+                    shared.waker = Some(task.waker().clone());
+                    drop(shared);
+                    if self.dirty {
+                        ready!(Pin::new(&mut self.io).poll_flush(task))?;
+                        self.dirty = false;
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                std::mem::swap(&mut self.writing, &mut shared.buf);
+            }
+            self.dirty = true;
+            match ready!(Pin::new(&mut self.io).poll_write(task, &self.writing)) {
+                Ok(0) => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "write returned 0",
+                    )))
+                }
+                Ok(n) => {
+                    self.writing.advance(n);
+                    if self.writing.is_empty() {
+                        self.writing.clear();
+                    }
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
         }
     }
 }
 
-impl<W> Drop for FlushLink<W> {
+impl<W> Drop for Drain<W> {
     fn drop(&mut self) {
-        // Cancelled with its link (or the actor): nothing will flush this buffer again.
+        // Nothing will write this buffer any more: free it, and refuse later writes.
         let mut shared = self.shared.inner.borrow_mut();
         shared.closed = true;
         shared.buf = BytesMut::new();
         shared.waker = None;
+    }
+}
+
+/// A link's write half, closed gracefully: what was written is sent, then the write
+/// half is shut down (`poll_shutdown`: a FIN for TCP, `close_notify` for TLS).
+pub(crate) trait Close {
+    fn poll_close(&mut self, task: &mut TaskContext<'_>) -> Poll<io::Result<()>>;
+}
+
+impl<W: AsyncWrite + Unpin> Close for Drain<W> {
+    fn poll_close(&mut self, task: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(task))?;
+        Pin::new(&mut self.io).poll_shutdown(task)
+    }
+}
+
+/// How long a graceful close may take to send what was written and shut the write half.
+pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The write halves of a link that ended gracefully, to close.
+pub(crate) type Closers = Vec<Rc<RefCell<dyn Close>>>;
+
+/// Closes every write half of an ended link, giving up after `limit`.
+pub(crate) async fn close_all(closers: Closers, limit: Duration) {
+    let each = closers
+        .iter()
+        .map(|c| futures::future::poll_fn(move |task| c.borrow_mut().poll_close(task)));
+    let _ = tokio::time::timeout(limit, futures::future::join_all(each)).await;
+}
+
+/// Flushes the link's writes after each turn of the actor.
+pub(crate) struct FlushLink<W> {
+    drain: Rc<RefCell<Drain<W>>>,
+    link: u64,
+}
+
+impl<W: AsyncWrite + Unpin + 'static> FlushLink<W> {
+    /// The flush task, and the handle its link keeps to close it gracefully.
+    pub(crate) fn new(io: W, shared: LinkWriter, link: u64) -> (Self, Rc<RefCell<dyn Close>>) {
+        let drain = Rc::new(RefCell::new(Drain {
+            io,
+            shared,
+            writing: BytesMut::new(),
+            dirty: false,
+        }));
+        let closer: Rc<RefCell<dyn Close>> = drain.clone();
+        (FlushLink { drain, link }, closer)
     }
 }
 
@@ -208,47 +309,16 @@ where
         task: &mut TaskContext<'_>,
     ) -> Poll<()> {
         let this = self.get_mut();
-        loop {
-            if act.core.link != this.link {
-                return Poll::Ready(());
-            }
-            if this.writing.is_empty() {
-                let mut shared = this.shared.inner.borrow_mut();
-                if shared.buf.is_empty() {
-                    shared.waker = Some(task.waker().clone());
-                    drop(shared);
-                    if !this.dirty {
-                        return Poll::Pending;
-                    }
-                    match Pin::new(&mut this.io).poll_flush(task) {
-                        Poll::Ready(Ok(())) => {
-                            this.dirty = false;
-                            return Poll::Pending;
-                        }
-                        Poll::Ready(Err(e)) => {
-                            act.link_down(this.link, Failure::Error(e.into()), ctx);
-                            return Poll::Ready(());
-                        }
-                        Poll::Pending => return Poll::Pending,
-                    }
-                }
-                std::mem::swap(&mut this.writing, &mut shared.buf);
-            }
-            this.dirty = true;
-            let error = match Pin::new(&mut this.io).poll_write(task, &this.writing) {
-                Poll::Ready(Ok(0)) => io::Error::new(io::ErrorKind::WriteZero, "write returned 0"),
-                Poll::Ready(Ok(n)) => {
-                    this.writing.advance(n);
-                    if this.writing.is_empty() {
-                        this.writing.clear();
-                    }
-                    continue;
-                }
-                Poll::Ready(Err(e)) => e,
-                Poll::Pending => return Poll::Pending,
-            };
-            act.link_down(this.link, Failure::Error(error.into()), ctx);
+        if act.core.link != this.link {
             return Poll::Ready(());
+        }
+        let outcome = this.drain.borrow_mut().poll_drain(task);
+        match outcome {
+            Poll::Ready(Ok(())) | Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => {
+                act.link_down(this.link, Failure::Error(e.into()), false, ctx);
+                Poll::Ready(())
+            }
         }
     }
 }

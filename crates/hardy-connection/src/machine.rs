@@ -8,16 +8,55 @@
 //!   failure reported for an older link is ignored, so one outage is one `disconnect`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use actix::fut::{ActorFutureExt, WrapFuture};
-use actix::{AsyncContext, Context};
+use actix::{AsyncContext, Context, SpawnHandle};
 use futures::FutureExt;
+use hardy_supervisor::ExitReason;
 
 use crate::core::Phase;
-use crate::{panic, Cause, ConnState, ConnectInfo, Connection, ConnectionActor, Failure};
+use crate::link::{close_all, CLOSE_TIMEOUT};
+use crate::{
+    panic, Cause, ConnState, ConnectInfo, Connection, ConnectionActor, Failure, Next, StartError,
+};
 
 impl<C: Connection> ConnectionActor<C> {
+    /// Applies an answer of `init`, `connect_failed` or `disconnect`.
+    pub(crate) fn apply(&mut self, next: Next, cause: Cause, ctx: &mut Context<Self>) {
+        // Only the answer to a stable link's drop may reconnect at once.
+        let at_once = std::mem::take(&mut self.core.reconnect_at_once);
+        match next {
+            Next::Connect => self.begin_connect(cause, ctx),
+            Next::Backoff if at_once => self.begin_connect(cause, ctx),
+            Next::Backoff => match self.core.backoff.next_delay() {
+                Some(delay) => self.schedule_connect(delay, ctx),
+                None => self.stop_with(ExitReason::Error(self.gave_up()), false, ctx),
+            },
+            Next::BackoffFor(delay) => self.schedule_connect(delay, ctx),
+            Next::Idle => {
+                self.answer_first_connect(Err(StartError::Idle));
+                self.core.cancel_timer(ctx);
+                self.core.phase = Phase::Idle;
+                self.core.set_state(ConnState::Disconnected);
+            }
+            Next::Stop(reason) => self.stop_with(reason, true, ctx),
+        }
+    }
+
+    fn gave_up(&self) -> String {
+        match self.core.failures {
+            0 => "gave up: the link kept dropping soon after connecting, and the backoff \
+                  policy is exhausted"
+                .to_string(),
+            n => format!(
+                "gave up after {n} failed connect attempts: the backoff policy is exhausted"
+            ),
+        }
+    }
+
     /// Runs `connect` now, pausing the mailbox until it ends.
     pub(crate) fn begin_connect(&mut self, cause: Cause, ctx: &mut Context<Self>) {
         self.core.cancel_timer(ctx);
@@ -32,7 +71,9 @@ impl<C: Connection> ConnectionActor<C> {
         let conn = &mut self.conn;
         let fut = match catch_unwind(AssertUnwindSafe(|| conn.connect(info))) {
             Ok(fut) => fut,
-            Err(payload) => return self.stop_with(panic::exit_reason(payload, "connect"), ctx),
+            Err(payload) => {
+                return self.stop_with(panic::exit_reason(payload, "connect"), false, ctx)
+            }
         };
         let timeout = self.core.connect_timeout;
         let attempt = async move {
@@ -46,14 +87,13 @@ impl<C: Connection> ConnectionActor<C> {
             };
             outcome.map(|r| r.map_err(Failure::Error))
         };
-        ctx.wait(
-            attempt
-                .into_actor(self)
-                .map(move |outcome, act, ctx| match outcome {
-                    Ok(result) => act.finish_connect(info, result, ctx),
-                    Err(payload) => act.stop_with(panic::exit_reason(payload, "connect"), ctx),
-                }),
-        );
+        ctx.wait(attempt.into_actor(self).map(move |outcome, act, ctx| {
+            match outcome {
+                Ok(result) => act.finish_connect(info, result, ctx),
+                Err(payload) => act.stop_with(panic::exit_reason(payload, "connect"), false, ctx),
+            }
+            act.resume_steps(ctx);
+        }));
     }
 
     fn finish_connect(
@@ -73,8 +113,9 @@ impl<C: Connection> ConnectionActor<C> {
                 self.core.next_link();
                 self.core.phase = Phase::Connected;
                 self.core.set_state(ConnState::Connected);
-                if let Some(tx) = self.core.first_connect.take() {
-                    let _ = tx.send(Ok(()));
+                if !self.answer_first_connect(Ok(())) {
+                    // The caller of `start_connected` gave up: nobody can reach this actor.
+                    return self.stop_with(ExitReason::Shutdown, false, ctx);
                 }
                 if self
                     .guarded("connected", ctx, |conn, cx| conn.connected(transport, cx))
@@ -90,26 +131,29 @@ impl<C: Connection> ConnectionActor<C> {
                     reason = %failure,
                     "connect failed"
                 );
-                if let Some(tx) = self.core.first_connect.take() {
-                    let reason = hardy_supervisor::ExitReason::Error(format!(
-                        "the first connect failed: {failure}"
-                    ));
-                    let _ = tx.send(Err(crate::StartError::Connect(failure)));
-                    return self.stop_with(reason, ctx);
+                if self.core.first_connect.is_some() {
+                    let reason = ExitReason::Error(format!("the first connect failed: {failure}"));
+                    self.answer_first_connect(Err(StartError::Connect(failure)));
+                    return self.stop_with(reason, false, ctx);
                 }
                 self.core.phase = Phase::Idle;
                 let conn = &mut self.conn;
                 match catch_unwind(AssertUnwindSafe(|| conn.connect_failed(failure, info))) {
+                    // Connecting again at once after a failure waits for one turn of the
+                    // arbiter: a connect that fails without awaiting would otherwise loop
+                    // inside one poll, starving every other actor and the mailbox.
+                    Ok(Next::Connect) => self.schedule_connect(Duration::ZERO, ctx),
                     Ok(next) => self.apply(next, Cause::Reconnect, ctx),
                     Err(payload) => {
-                        self.stop_with(panic::exit_reason(payload, "connect_failed"), ctx)
+                        self.stop_with(panic::exit_reason(payload, "connect_failed"), false, ctx)
                     }
                 }
             }
         }
     }
 
-    /// Sets the one backoff timer; when it fires (and is still current), connects.
+    /// Sets the one backoff timer; when it fires (and is still current), connects. A zero
+    /// delay still yields to the arbiter once.
     pub(crate) fn schedule_connect(&mut self, delay: Duration, ctx: &mut Context<Self>) {
         self.core.cancel_timer(ctx);
         self.core.phase = Phase::Backoff;
@@ -118,21 +162,31 @@ impl<C: Connection> ConnectionActor<C> {
             attempt: self.core.failures.saturating_add(1),
             retry_in: delay,
         });
-        let handle = ctx.run_later(delay, move |act, ctx| {
+        let fire = move |act: &mut Self, ctx: &mut Context<Self>| {
             if act.core.timer_gen != gen || act.core.phase != Phase::Backoff {
                 return;
             }
             act.core.timer = None;
             act.begin_connect(Cause::Backoff, ctx);
-        });
+        };
+        let handle: SpawnHandle = if delay.is_zero() {
+            ctx.spawn(ActorFutureExt::map(
+                YieldOnce(false),
+                move |(), act, ctx| fire(act, ctx),
+            ))
+        } else {
+            ctx.run_later(delay, fire)
+        };
         self.core.timer = Some(handle);
     }
 
-    /// The link of generation `link` failed. Ignored when that link is already gone.
+    /// The link of generation `link` failed, or a callback asked to drop it (`graceful`:
+    /// what was written is sent first). Ignored when that link is already gone.
     pub(crate) fn link_down(
         &mut self,
         link: u64,
         failure: Failure<C::Error>,
+        graceful: bool,
         ctx: &mut Context<Self>,
     ) {
         if self.core.phase != Phase::Connected || self.core.link != link {
@@ -140,12 +194,14 @@ impl<C: Connection> ConnectionActor<C> {
             return;
         }
         tracing::warn!(target: "hardy_connection", peer = %self.core.name, reason = %failure, "disconnected");
-        self.core.end_link(ctx);
         let stable = self
             .core
             .up_since
-            .take()
             .is_some_and(|t| t.elapsed() >= self.core.stable_after);
+        let closers = self.core.end_link(ctx);
+        if graceful && !closers.is_empty() {
+            ctx.spawn(close_all(closers, CLOSE_TIMEOUT).into_actor(self));
+        }
         if stable {
             self.core.backoff.reset();
         }
@@ -158,37 +214,6 @@ impl<C: Connection> ConnectionActor<C> {
         }
     }
 
-    /// A handler asked to connect: run it after the handler, unless already (being)
-    /// connected or stopping by then.
-    pub(crate) fn request_connect(ctx: &mut Context<Self>) {
-        Self::after_callback(ctx, |act, ctx| {
-            if matches!(act.core.phase, Phase::Idle | Phase::Backoff) {
-                act.begin_connect(Cause::Requested, ctx);
-            }
-        });
-    }
-
-    /// A handler asked to disconnect the link it saw: run it after the handler.
-    pub(crate) fn request_disconnect(
-        link: u64,
-        failure: Failure<C::Error>,
-        ctx: &mut Context<Self>,
-    ) {
-        Self::after_callback(ctx, move |act, ctx| act.link_down(link, failure, ctx));
-    }
-
-    /// Runs `step` once the current callback has returned, before the next message: a
-    /// `wait` future pauses the mailbox and is polled first.
-    fn after_callback(
-        ctx: &mut Context<Self>,
-        step: impl FnOnce(&mut Self, &mut Context<Self>) + 'static,
-    ) {
-        ctx.wait(ActorFutureExt::map(
-            actix::fut::ready(()),
-            move |(), act, ctx| step(act, ctx),
-        ));
-    }
-
     fn start_health_check(&mut self, ctx: &mut Context<Self>) {
         let Some(hc) = self.core.health else { return };
         let link = self.core.link;
@@ -199,27 +224,59 @@ impl<C: Connection> ConnectionActor<C> {
     }
 
     fn probe(&mut self, link: u64, deadline: Duration, ctx: &mut Context<Self>) {
-        if self.core.probing || self.core.link != link || self.core.phase != Phase::Connected {
+        if self.core.probe.is_some()
+            || self.core.link != link
+            || self.core.phase != Phase::Connected
+        {
             return;
         }
         let Some(Some(fut)) = self.guarded("health_check", ctx, |conn, cx| conn.health_check(cx))
         else {
             return;
         };
-        self.core.probing = true;
-        let handle = ctx.spawn(tokio::time::timeout(deadline, fut).into_actor(self).map(
-            move |outcome, act, ctx| {
-                if act.core.link != link {
-                    return;
-                }
-                act.core.probing = false;
-                match outcome {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => act.link_down(link, Failure::Error(e), ctx),
-                    Err(_) => act.link_down(link, Failure::HealthCheckTimeout(deadline), ctx),
-                }
-            },
-        ));
-        self.core.link_tasks.push(handle);
+        let guarded = AssertUnwindSafe(fut).catch_unwind();
+        let handle = ctx.spawn(
+            tokio::time::timeout(deadline, guarded)
+                .into_actor(self)
+                .map(move |outcome, act, ctx| {
+                    if act.core.link != link {
+                        return;
+                    }
+                    act.core.probe = None;
+                    match outcome {
+                        Ok(Ok(Ok(()))) => {}
+                        Ok(Ok(Err(e))) => act.link_down(link, Failure::Error(e), false, ctx),
+                        Ok(Err(payload)) => {
+                            let reason = panic::exit_reason(payload, "the health-check probe");
+                            act.stop_with(reason, false, ctx)
+                        }
+                        Err(_) => {
+                            act.link_down(link, Failure::HealthCheckTimeout(deadline), false, ctx)
+                        }
+                    }
+                }),
+        );
+        self.core.probe = Some(handle);
+    }
+}
+
+/// Pending once, then ready: lets the arbiter run everything else in between.
+struct YieldOnce(bool);
+
+impl<A: actix::Actor> actix::ActorFuture<A> for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        _act: &mut A,
+        _ctx: &mut A::Context,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        task.waker().wake_by_ref();
+        Poll::Pending
     }
 }

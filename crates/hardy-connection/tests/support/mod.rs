@@ -32,6 +32,12 @@ pub struct Scripted {
     /// A clone of the writer that `disconnect` does not clear, to see a stale one.
     pub kept_writer: Option<LinkWriter>,
     pub pending_pings: Vec<oneshot::Sender<()>>,
+    /// The reader panics on this line (a codec bug).
+    pub reader_panics_on: Option<&'static str>,
+    /// `in_flight` panics once this is set.
+    pub in_flight_panics: Rc<std::cell::Cell<bool>>,
+    /// The health-check probe panics instead of answering.
+    pub probe_panics: bool,
 }
 
 impl Scripted {
@@ -46,6 +52,9 @@ impl Scripted {
             writer: None,
             kept_writer: None,
             pending_pings: Vec::new(),
+            reader_panics_on: None,
+            in_flight_panics: Rc::default(),
+            probe_panics: false,
         }
     }
 
@@ -84,7 +93,13 @@ impl Connection for Scripted {
     fn connected(&mut self, socket: TcpStream, cx: &mut Ctx<'_, Self>) {
         self.note("connected".into());
         let (read, write) = socket.into_split();
-        cx.read(FramedRead::new(read, LinesCodec::new()));
+        let panics_on = self.reader_panics_on;
+        cx.read(FramedRead::new(read, LinesCodec::new()).map(move |line| {
+            if let (Ok(l), Some(bad)) = (&line, panics_on) {
+                assert_ne!(l, bad, "the codec choked on {bad}");
+            }
+            line
+        }));
         let writer = cx.writer(write);
         self.kept_writer = Some(writer.clone());
         self.writer = Some(writer);
@@ -120,7 +135,15 @@ impl Connection for Scripted {
         self.note(format!("incoming {line}"));
     }
 
+    fn in_flight(&self) -> usize {
+        assert!(!self.in_flight_panics.get(), "in_flight miscounted");
+        0
+    }
+
     fn health_check(&mut self, _cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
+        if self.probe_panics {
+            return Some(async { panic!("the probe blew up") }.boxed_local());
+        }
         let writer = self.writer.as_ref()?;
         writer.write(b"PING\n");
         let (tx, rx) = oneshot::channel();
@@ -387,5 +410,28 @@ impl Handle<KeptWriterOpen> for Scripted {
         self.kept_writer
             .as_ref()
             .map(|w| w.is_open() && w.write(b"late\n"))
+    }
+}
+
+/// What a [`Run`] request does.
+pub type Action = Box<dyn FnOnce(&mut Scripted, &mut Ctx<'_, Scripted>) + Send>;
+
+/// Runs an action on the connection and its `Ctx`, from a request handler.
+pub struct Run(pub Action);
+impl Message for Run {
+    type Result = ();
+}
+impl Handle<Run> for Scripted {
+    type Result = ();
+    fn handle(&mut self, Run(then): Run, cx: &mut Ctx<'_, Self>) {
+        then(self, cx)
+    }
+}
+
+/// The stopped reason, which must be a panic whose message contains `text`.
+pub async fn expect_panic_exit(watch: &StateWatch, text: &str) {
+    match wait_stopped(watch).await {
+        hardy_connection::ExitReason::Panic(msg) => assert!(msg.contains(text), "{msg}"),
+        other => panic!("expected a panic exit, got {other:?}"),
     }
 }
