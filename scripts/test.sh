@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command, used by developers and by CI (.ci/run).
 #
-# It runs on a fresh Debian machine: it installs redis-server (which the tests start as
-# real processes, and whose redis-tools dependency brings redis-benchmark) when running as
-# root, then checks formatting, lints with warnings as errors, and runs every test.
+# It runs on a fresh Debian machine: it installs redis-server and memcached (which the
+# tests start as real processes; redis-tools brings redis-benchmark) when running as root, then checks formatting, lints with warnings as errors, and runs every test.
 # The last lines it prints are the test runner's own summary.
 set -euo pipefail
 
@@ -17,7 +16,7 @@ have() {
     command -v "$1" >/dev/null 2>&1
 }
 
-# ensure_redis: installs redis-server when missing (shared with scripts/demo.sh).
+# ensure_redis: installs redis-server and memcached when missing (shared with scripts/demo.sh).
 # shellcheck source=scripts/ensure-redis.sh
 source scripts/ensure-redis.sh
 
@@ -54,6 +53,7 @@ ensure_redis
 ensure_rust
 cargo --version
 redis-server --version
+memcached --version
 
 section "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check

@@ -114,6 +114,11 @@ impl<C: Connection> Actor for ConnectionActor<C> {
             }
         });
         self.answer_first_connect(Err(crate::StartError::Stopped(reason.clone())));
+        self.core.pending.stop_sweep(ctx);
+        let stopped: std::sync::Arc<str> = reason.to_string().into();
+        self.core
+            .pending
+            .fail_all(crate::RequestError::Stopped(stopped));
         self.core.set_state(ConnState::Stopped(reason.clone()));
         let conn = &mut self.conn;
         if catch_unwind(AssertUnwindSafe(|| conn.stopped(&reason))).is_err() {

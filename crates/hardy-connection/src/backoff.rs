@@ -78,6 +78,11 @@ fn apply_jitter(rng: &mut StdRng, jitter: Jitter, d: Duration) -> Duration {
 /// b.reset();
 /// assert_eq!(b.next_delay(), Some(Duration::from_millis(100)));
 /// ```
+///
+/// `Clone`, to configure one policy and give each connection its own copy. A clone
+/// continues the same random sequence: [`seed`](Self::seed) each one differently (or use
+/// [`Exponential::new`] per connection) when their jitter should differ.
+#[derive(Clone)]
 pub struct Exponential {
     initial: Duration,
     factor: f64,

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::backoff::{Backoff, Exponential};
 use crate::core::{Core, HealthCheck, Phase};
-use crate::{Connection, ConnectionActor, StartError, StateWatch};
+use crate::{Client, Connection, ConnectionActor, StartError, StateWatch};
 
 /// The default connect timeout (Redix's).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,6 +43,7 @@ pub struct Builder<C: Connection> {
     connect_timeout: Option<Duration>,
     health: Option<HealthCheck>,
     stable_after: Duration,
+    request_timeout: Option<Duration>,
     state: StateWatch,
 }
 
@@ -55,6 +56,7 @@ impl<C: Connection> Builder<C> {
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             health: None,
             stable_after: DEFAULT_RESET_BACKOFF_AFTER,
+            request_timeout: None,
             state: StateWatch::new(),
         }
     }
@@ -91,6 +93,15 @@ impl<C: Connection> Builder<C> {
     /// check off (it would otherwise probe as fast as the peer answers).
     pub fn health_check(mut self, interval: Duration, deadline: Duration) -> Self {
         self.health = Some(HealthCheck { interval, deadline }).filter(|_| !interval.is_zero());
+        self
+    }
+
+    /// How long a request made with [`Ctx::request`](crate::Ctx::request) waits for its
+    /// reply before its caller gets [`RequestError::Timeout`](crate::RequestError::Timeout)
+    /// (default: as long as the link stays up). A request can set its own with
+    /// [`Request::timeout`](crate::Request::timeout).
+    pub fn request_timeout(mut self, limit: Duration) -> Self {
+        self.request_timeout = Some(limit);
         self
     }
 
@@ -142,6 +153,9 @@ impl<C: Connection> Builder<C> {
                 timer_gen: 0,
                 timer: None,
                 link_tasks: Vec::new(),
+                pending: Default::default(),
+                link_writer: None,
+                request_timeout: self.request_timeout,
                 closers: Vec::new(),
                 probe: None,
                 steps: Default::default(),
@@ -157,6 +171,41 @@ impl<C: Connection> Builder<C> {
     /// the first connect runs before any message is handled, and failures back off.
     pub fn start(self) -> Addr<ConnectionActor<C>> {
         self.build().start()
+    }
+
+    /// Starts the actor like [`start`](Self::start) and returns a typed [`Client`] on it;
+    /// when its last clone is dropped, the connection stops.
+    pub fn start_client(self) -> Client<C> {
+        let state = self.state.clone();
+        Client::owning(self.start(), state)
+    }
+
+    /// Starts the actor on another arbiter (*async connect*). The connection value may
+    /// hold `Rc`s and other non-`Send` state: `make` runs on that arbiter and builds it
+    /// there, so only `make` has to be `Send`. To watch its state, give `make` a
+    /// [`StateWatch`] to pass to [`with_state_watch`](Self::with_state_watch).
+    ///
+    /// ```ignore
+    /// let arbiter = actix::Arbiter::new();
+    /// let addr = Builder::start_on(&arbiter.handle(), move || ConnectionActor::builder(Lines::new(addr)));
+    /// ```
+    pub fn start_on<F>(arbiter: &actix::ArbiterHandle, make: F) -> Addr<ConnectionActor<C>>
+    where
+        F: FnOnce() -> Builder<C> + Send + 'static,
+    {
+        <ConnectionActor<C> as actix::Actor>::start_in_arbiter(arbiter, move |_| make().build())
+    }
+
+    /// [`start_on`](Self::start_on), returning an owning [`Client`] that follows the
+    /// connection's state.
+    pub fn start_client_on<F>(arbiter: &actix::ArbiterHandle, make: F) -> Client<C>
+    where
+        F: FnOnce() -> Builder<C> + Send + 'static,
+    {
+        let state = StateWatch::new();
+        let shared = state.clone();
+        let addr = Self::start_on(arbiter, move || make().with_state_watch(shared));
+        Client::owning(addr, state)
     }
 
     /// Starts the actor and waits for the first connect (*sync connect*). If it fails, the

@@ -102,12 +102,23 @@ pub trait Connection: Sized + Unpin + 'static {
     }
 
     /// One item from the link's reader (see [`Ctx::read`]).
+    ///
+    /// The default hands it to the caller waiting at the front of the link's
+    /// [`Pending`](crate::Pending) queue (see [`Ctx::request`]), and drops the link when
+    /// nobody waits: a reply nobody asked for means the stream can no longer be trusted.
+    /// Override it for a protocol that also sends items nobody asked for (pushes).
     fn incoming(&mut self, item: Self::Incoming, cx: &mut Ctx<'_, Self>) {
-        let _ = (item, cx);
+        if cx.pending().answer(item).is_err() {
+            let unexpected = io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the peer sent a reply nobody asked for",
+            );
+            cx.disconnect(Failure::Error(unexpected.into()));
+        }
     }
 
-    /// How many requests are waiting for a reply; 0 (the default) if unknown. The link's
-    /// reader hands over at most a quarter that many items (at least 4, at most 256)
+    /// How many requests are waiting for a reply; 0 (the default) if unknown. Requests made
+    /// with [`Ctx::request`] are counted without it. The link's reader hands over at most a quarter that many items (at least 4, at most 256)
     /// before yielding, so that the requests their callers send meanwhile are written
     /// while the rest is read: the peer and the actor then work at the same time.
     fn in_flight(&self) -> usize {

@@ -15,7 +15,8 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
-use crate::link::Closers;
+use crate::link::{Closers, LinkWriter};
+use crate::pending::Pending;
 use crate::steps::Step;
 use crate::{ConnState, Connection, ConnectionActor, StartError, StateWatch};
 
@@ -63,6 +64,12 @@ pub(crate) struct Core<C: Connection> {
     pub(crate) timer_gen: u64,
     pub(crate) timer: Option<SpawnHandle>,
     pub(crate) link_tasks: Vec<SpawnHandle>,
+    /// Callers waiting for replies on the current link.
+    pub(crate) pending: Pending<C>,
+    /// The current link's first writer: where `Ctx::request` writes.
+    pub(crate) link_writer: Option<LinkWriter>,
+    /// The default timeout of `Ctx::request`.
+    pub(crate) request_timeout: Option<Duration>,
     /// The write halves of the current link, to close gracefully when it ends on request.
     pub(crate) closers: Closers,
     /// The running health-check probe, if any (at most one at a time).
@@ -91,6 +98,7 @@ impl<C: Connection> Core<C> {
     pub(crate) fn end_link(&mut self, ctx: &mut Context<ConnectionActor<C>>) -> Closers {
         self.next_link();
         self.up_since = None;
+        self.link_writer = None;
         for h in self.link_tasks.drain(..).chain(self.probe.take()) {
             ctx.cancel_future(h);
         }

@@ -1,15 +1,17 @@
 //! What a callback can do: see the state, drive the state machine, and attach the link's
 //! reader and writer.
 
-use actix::{Addr, AsyncContext, Context};
+use actix::{Addr, AsyncContext, Context, Message};
+use bytes::BytesMut;
 use futures::Stream;
 use hardy_supervisor::ExitReason;
 use tokio::io::AsyncWrite;
 
 use crate::core::{Core, Phase};
 use crate::link::{FlushLink, LinkWriter, ReadLink};
+use crate::request::Reply;
 use crate::steps::Step;
-use crate::{ConnState, Connection, ConnectionActor, Failure};
+use crate::{ConnState, Connection, ConnectionActor, Failure, Pending, Request, RequestError};
 
 /// The context handed to every [`Connection`] callback and [`Handle`](crate::Handle)
 /// handler.
@@ -114,6 +116,59 @@ impl<'a, C: Connection> Ctx<'a, C> {
         let handle = self.ctx.spawn(flush);
         self.core.link_tasks.push(handle);
         self.core.closers.push(closer);
+        if self.core.link_writer.is_none() {
+            self.core.link_writer = Some(writer.clone());
+        }
         writer
+    }
+
+    /// The writer of the current link (the first one [`writer`](Self::writer) made), or
+    /// `None` while disconnected.
+    pub fn link_writer(&self) -> Option<&LinkWriter> {
+        self.core.link_writer.as_ref().filter(|w| w.is_open())
+    }
+
+    /// Sends a request that expects one reply: `encode` writes it to the link, and
+    /// `parse` turns the reply (the next item the link yields for it, in order) into the
+    /// caller's answer. Return the result from [`Handle::handle`](crate::Handle::handle).
+    ///
+    /// While the link is down nothing is written and the caller gets
+    /// [`RequestError::NotConnected`](crate::RequestError::NotConnected) at once; if the
+    /// link goes down before the reply, `Disconnected`; if the actor stops, `Stopped`; past
+    /// the request's timeout, `Timeout`. The reply type is any `Result<T, E>` whose `E`
+    /// converts from [`RequestError`](crate::RequestError).
+    ///
+    /// ```ignore
+    /// impl Handle<Get> for Memcached {
+    ///     type Result = Request<Self, Get>;
+    ///     fn handle(&mut self, get: Get, cx: &mut Ctx<'_, Self>) -> Request<Self, Get> {
+    ///         cx.request(|buf| encode_get(buf, &get.0), Reply::into_value)
+    ///     }
+    /// }
+    /// ```
+    pub fn request<M>(
+        &mut self,
+        encode: impl FnOnce(&mut BytesMut),
+        parse: fn(C::Incoming) -> M::Result,
+    ) -> Request<C, M>
+    where
+        M: Message,
+        M::Result: Reply,
+    {
+        let written = self
+            .core
+            .link_writer
+            .as_ref()
+            .and_then(|w| w.with_buffer(encode));
+        match written {
+            Some(()) => Request::sent(self.core.pending.clone(), parse, self.core.request_timeout),
+            None => Request::failed(RequestError::NotConnected),
+        }
+    }
+
+    /// The callers waiting for replies on this link, to push a [`Waiter`](crate::Waiter)
+    /// of your own (a reply of several items) or to hand a reply to the front one.
+    pub fn pending(&self) -> Pending<C> {
+        self.core.pending.clone()
     }
 }

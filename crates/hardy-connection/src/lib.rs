@@ -8,6 +8,11 @@
 //! - [`Connection`]: `connect` opens a link, `connected` installs it, `connect_failed` and
 //!   `disconnect` decide what happens next ([`Next`]).
 //! - [`Handle`]: one impl per request type; the actor becomes an actix `Handler` for it.
+//! - [`Ctx::request`]: a request that expects a reply, matched in order by the link's
+//!   [`Pending`] queue, failed with [`RequestError`] when the link ends or its timeout
+//!   passes; [`Client`]: a typed handle whose calls return one flat `Result`.
+//! - [`Stop`] and [`Reconnect`]: control messages every connection understands.
+//! - [`prelude`]: the items of actix, futures, tokio, tokio-util and bytes the traits use.
 //! - [`Ctx`]: what callbacks can do: read and write the link, ask to connect or
 //!   disconnect, stop.
 //! - [`backoff`]: exponential (Redix's defaults), constant, decorrelated, or any iterator.
@@ -19,7 +24,9 @@
 mod actor;
 pub mod backoff;
 mod builder;
+mod client;
 mod connection;
+mod control;
 mod core;
 mod cx;
 mod error;
@@ -28,18 +35,38 @@ mod link;
 mod machine;
 mod next;
 mod panic;
+mod pending;
+pub mod prelude;
 #[cfg(test)]
 mod probe_tests;
+mod request;
 mod state;
 mod steps;
 
+/// The crates this one's signatures use, at the versions it was built with (see
+/// [`prelude`]).
+#[doc(no_inline)]
+pub use actix;
+#[doc(no_inline)]
+pub use bytes;
+#[doc(no_inline)]
+pub use futures;
+#[doc(no_inline)]
+pub use tokio;
+#[doc(no_inline)]
+pub use tokio_util;
+
 pub use actor::{ConnectionActor, HandlerReply};
 pub use builder::{Builder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESET_BACKOFF_AFTER};
+pub use client::Client;
 pub use connection::{ConnectFuture, Connection, Handle, ProbeFuture};
+pub use control::{Reconnect, Stop};
 pub use cx::Ctx;
 pub use error::StartError;
 pub use failure::Failure;
 pub use hardy_supervisor::ExitReason;
 pub use link::LinkWriter;
 pub use next::{Cause, ConnectInfo, Next};
+pub use pending::{Pending, Waiter};
+pub use request::{Reply, Request, RequestError};
 pub use state::{ConnState, StateWatch};

@@ -57,7 +57,8 @@ where
         // requests their callers made meanwhile: the peer works on those while we read the
         // rest, instead of the two sides taking turns with one big batch each.
         let conn = &act.conn;
-        let budget = match catch_unwind(AssertUnwindSafe(|| conn.in_flight())) {
+        let waiting = act.core.pending.len();
+        let budget = match catch_unwind(AssertUnwindSafe(|| conn.in_flight().max(waiting))) {
             Ok(0) => READ_BUDGET,
             Ok(n) => (n / 4).clamp(MIN_READ_BUDGET, READ_BUDGET),
             Err(payload) => {

@@ -206,6 +206,10 @@ impl<C: Connection> ConnectionActor<C> {
             self.core.backoff.reset();
         }
         self.core.reconnect_at_once = stable;
+        let reason: std::sync::Arc<str> = failure.to_string().into();
+        self.core
+            .pending
+            .fail_all(crate::RequestError::Disconnected(reason));
         self.core.phase = Phase::Idle;
         self.core.set_state(ConnState::Disconnected);
         if let Some(next) = self.guarded("disconnect", ctx, |conn, cx| conn.disconnect(failure, cx))

@@ -61,7 +61,10 @@ impl fmt::Display for ConnState {
             ConnState::Connecting { attempt } => write!(f, "connecting (attempt {attempt})"),
             ConnState::Connected => f.write_str("connected"),
             ConnState::Backoff { attempt, retry_in } => {
-                write!(f, "backoff (attempt {attempt} in {retry_in:?})")
+                // Jittered delays are not whole milliseconds: `39ms`, not `39.06571ms`.
+                let rounded =
+                    Duration::from_millis(retry_in.as_secs_f64().mul_add(1e3, 0.5) as u64);
+                write!(f, "backoff (attempt {attempt} in {rounded:?})")
             }
             ConnState::Disconnected => f.write_str("disconnected"),
             ConnState::Stopped(reason) => write!(f, "stopped ({reason})"),
@@ -80,7 +83,10 @@ const CHANGES_CAPACITY: usize = 64;
 /// of the actor under a supervisor.
 ///
 /// ```
+/// use std::time::Duration;
 /// use hardy_connection::{ConnState, StateWatch};
+/// let backoff = ConnState::Backoff { attempt: 2, retry_in: Duration::from_micros(39_065) };
+/// assert_eq!(backoff.to_string(), "backoff (attempt 2 in 39ms)");
 /// let watch = StateWatch::new();
 /// assert_eq!(watch.get(), ConnState::Disconnected);
 /// ```

@@ -1,0 +1,187 @@
+//! The callers waiting for replies on the current link, oldest first.
+//!
+//! Every pipelined protocol needs this FIFO, and every hand-written one gets an edge wrong:
+//! forgetting to fail it on disconnect hands an old caller the first reply of the new link.
+//! Here the driver owns it: each entry is pushed in the same turn as its request's bytes are
+//! written (so the order of entries is the order on the wire), the reader hands replies to
+//! the front, and when the link ends every entry is failed with [`RequestError`] before
+//! `disconnect` runs. Deadlines are swept by one timer while any entry has one; an expired
+//! entry answers `Timeout` and stays in place, so its late reply is consumed and the next
+//! reply still reaches the next caller.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix::{AsyncContext, Context, SpawnHandle};
+use tokio::time::Instant;
+
+use crate::{Connection, ConnectionActor, RequestError};
+
+/// Something waiting for one reply on the link: a caller, a health-check probe, a
+/// pipeline waiting for several items.
+///
+/// [`Ctx::request`](crate::Ctx::request) makes one for you; implement it yourself for
+/// replies made of several items, and push it with [`Pending::push`].
+pub trait Waiter<I>: 'static {
+    /// One item of the reply. Returns `true` once the reply is complete (the entry is then
+    /// removed). Also called after [`fail`](Self::fail) (a timeout), with the items that
+    /// still arrive: drop them, but count them, so the queue stays aligned.
+    fn take(&mut self, item: I) -> bool;
+
+    /// The reply will not come, or not in time: answer the caller with `error`. Called at
+    /// most once.
+    fn fail(&mut self, error: RequestError);
+}
+
+struct Entry<I> {
+    waiter: Box<dyn Waiter<I>>,
+    /// When the caller stops waiting, and the timeout it was given.
+    deadline: Option<(Instant, Duration)>,
+    /// The caller was answered already (a timeout): the reply is only consumed.
+    answered: bool,
+}
+
+struct Queue<I> {
+    waiting: VecDeque<Entry<I>>,
+    /// Entries with a deadline that are not answered yet.
+    timed: usize,
+    sweep: Option<SpawnHandle>,
+}
+
+/// The queue of callers waiting for replies on the current link (see the module docs).
+///
+/// A cheap handle: clones share the queue. Get it with [`Ctx::pending`](crate::Ctx::pending).
+pub struct Pending<C: Connection> {
+    queue: Rc<RefCell<Queue<C::Incoming>>>,
+}
+
+impl<C: Connection> Clone for Pending<C> {
+    fn clone(&self) -> Self {
+        Pending {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<C: Connection> Default for Pending<C> {
+    fn default() -> Self {
+        Pending {
+            queue: Rc::new(RefCell::new(Queue {
+                waiting: VecDeque::new(),
+                timed: 0,
+                sweep: None,
+            })),
+        }
+    }
+}
+
+impl<C: Connection> Pending<C> {
+    /// How many requests are waiting for their reply (including those that timed out and
+    /// whose late reply is still to be consumed).
+    pub fn len(&self) -> usize {
+        self.queue.borrow().waiting.len()
+    }
+
+    /// Whether no request is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds a waiter behind the others. Push it in the same turn as its request's bytes
+    /// are written to the link, so the queue's order is the order on the wire. With a
+    /// `timeout`, the waiter fails with [`RequestError::Timeout`] when no reply came in
+    /// time (checked every tenth of it, at most every 100 ms).
+    pub fn push(
+        &self,
+        waiter: impl Waiter<C::Incoming>,
+        timeout: Option<Duration>,
+        ctx: &mut Context<ConnectionActor<C>>,
+    ) {
+        let mut queue = self.queue.borrow_mut();
+        let deadline = timeout.map(|limit| (Instant::now() + limit, limit));
+        queue.waiting.push_back(Entry {
+            waiter: Box::new(waiter),
+            deadline,
+            answered: false,
+        });
+        if let Some((_, limit)) = deadline {
+            queue.timed += 1;
+            if queue.sweep.is_none() {
+                let every =
+                    (limit / 10).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                let this = self.clone();
+                queue.sweep = Some(ctx.run_interval(every, move |_, ctx| this.expire(ctx)));
+            }
+        }
+    }
+
+    /// Hands `item` to the waiter at the front. `Err(item)` when nobody waits: the peer
+    /// sent a reply nobody asked for, and the link can no longer be trusted.
+    pub fn answer(&self, item: C::Incoming) -> Result<(), C::Incoming> {
+        let mut queue = self.queue.borrow_mut();
+        let Some(front) = queue.waiting.front_mut() else {
+            return Err(item);
+        };
+        if front.waiter.take(item) {
+            if let Some(done) = queue.waiting.pop_front() {
+                if done.deadline.is_some() && !done.answered {
+                    queue.timed -= 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails every waiter with `error` and empties the queue.
+    pub(crate) fn fail_all(&self, error: RequestError) {
+        let drained: Vec<_> = {
+            let mut queue = self.queue.borrow_mut();
+            queue.timed = 0;
+            queue.waiting.drain(..).collect()
+        };
+        // Answered outside the borrow: a waiter's caller may run code that looks at us.
+        for mut entry in drained {
+            if !entry.answered {
+                entry.waiter.fail(error.clone());
+            }
+        }
+    }
+
+    /// Answers the waiters whose deadline passed with `Timeout`; they stay, for their late
+    /// replies. Stops the sweep once no waiter has a deadline left.
+    fn expire(&self, ctx: &mut Context<ConnectionActor<C>>) {
+        let now = Instant::now();
+        let mut queue = self.queue.borrow_mut();
+        let mut expired = 0;
+        for entry in queue.waiting.iter_mut().filter(|e| !e.answered) {
+            if let Some((deadline, limit)) = entry.deadline {
+                if deadline <= now {
+                    entry.answered = true;
+                    entry.waiter.fail(RequestError::Timeout(limit));
+                    expired += 1;
+                }
+            }
+        }
+        queue.timed -= expired;
+        if queue.timed == 0 {
+            if let Some(handle) = queue.sweep.take() {
+                ctx.cancel_future(handle);
+            }
+        }
+    }
+
+    /// Stops the sweep (the actor is stopping).
+    pub(crate) fn stop_sweep(&self, ctx: &mut Context<ConnectionActor<C>>) {
+        if let Some(handle) = self.queue.borrow_mut().sweep.take() {
+            ctx.cancel_future(handle);
+        }
+    }
+}
+
+impl<C: Connection> std::fmt::Debug for Pending<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending").field("len", &self.len()).finish()
+    }
+}

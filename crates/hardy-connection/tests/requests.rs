@@ -1,0 +1,219 @@
+//! The request/reply layer: `Ctx::request`, the link's pending queue, `Client`, and the
+//! control messages, with a line protocol that is nothing but its protocol.
+
+mod support;
+
+use std::time::Duration;
+
+use hardy_connection::prelude::*;
+use support::{closed_port, wait_connected, wait_stopped, LineServer, Mode, Scripted};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// A line client: a request is a line, its reply the next line.
+struct Lines(std::net::SocketAddr);
+
+impl Connection for Lines {
+    type Transport = TcpStream;
+    type Incoming = String;
+    type Error = LinesCodecError;
+
+    fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
+        let addr = self.0;
+        async move { Ok(TcpStream::connect(addr).await?) }.boxed_local()
+    }
+
+    fn connected(&mut self, socket: TcpStream, cx: &mut Ctx<'_, Self>) {
+        let (read, write) = socket.into_split();
+        cx.read(FramedRead::new(read, LinesCodec::new()));
+        cx.writer(write);
+    }
+}
+
+struct Ask(&'static str);
+impl Message for Ask {
+    type Result = Result<String, RequestError>;
+}
+impl Handle<Ask> for Lines {
+    type Result = Request<Self, Ask>;
+    fn handle(&mut self, Ask(line): Ask, cx: &mut Ctx<'_, Self>) -> Request<Self, Ask> {
+        cx.request(
+            |buf| buf.extend_from_slice(format!("{line}\n").as_bytes()),
+            Ok,
+        )
+    }
+}
+
+fn lines(addr: std::net::SocketAddr) -> Builder<Lines> {
+    ConnectionActor::builder(Lines(addr))
+        .no_connect_timeout()
+        .backoff(Constant(Duration::from_millis(100)))
+}
+
+#[actix_rt::test]
+async fn concurrent_requests_each_get_their_own_reply() {
+    let server = LineServer::start(Mode::Echo).await;
+    let client = lines(server.addr).start_client();
+    let words = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let replies = futures::future::join_all(words.iter().map(|w| client.call(Ask(w)))).await;
+    let replies: Vec<String> = replies.into_iter().map(Result::unwrap).collect();
+    assert_eq!(replies, words);
+}
+
+#[actix_rt::test]
+async fn a_request_while_disconnected_fails_at_once_with_not_connected() {
+    let client = lines(closed_port()).start_client();
+    let watch = client.state_watch().unwrap().clone();
+    watch
+        .wait_for(|s| matches!(s, ConnState::Backoff { .. }))
+        .await;
+    assert_eq!(
+        client.call(Ask("hi")).await,
+        Err(RequestError::NotConnected)
+    );
+}
+
+#[actix_rt::test]
+async fn requests_in_flight_when_the_link_drops_get_disconnected() {
+    let server = LineServer::start(Mode::Silent).await;
+    let client = lines(server.addr).start_client();
+    let watch = client.state_watch().unwrap().clone();
+    wait_connected(&watch).await;
+    let waiting = futures::future::join(client.call(Ask("one")), client.call(Ask("two")));
+    let kick = async {
+        tokio::task::yield_now().await;
+        server.kick_all();
+    };
+    let ((one, two), ()) = futures::future::join(waiting, kick).await;
+    for outcome in [one, two] {
+        assert!(
+            matches!(outcome, Err(RequestError::Disconnected(_))),
+            "{outcome:?}"
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn a_request_past_its_timeout_gets_timeout_and_its_late_reply_reaches_nobody() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    actix_rt::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut read = BufReader::new(read).lines();
+        let first = read.next_line().await.unwrap().unwrap();
+        let _ = released.await;
+        write
+            .write_all(format!("{first}\n").as_bytes())
+            .await
+            .unwrap();
+        while let Ok(Some(line)) = read.next_line().await {
+            write
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .unwrap();
+        }
+    });
+    let builder = lines(addr).request_timeout(Duration::from_secs(1));
+    let watch = builder.state_watch();
+    let client = builder.start_client();
+    wait_connected(&watch).await;
+    tokio::time::pause();
+    let slow = client.call(Ask("slow"));
+    assert_eq!(
+        slow.await,
+        Err(RequestError::Timeout(Duration::from_secs(1)))
+    );
+    release.send(()).unwrap();
+    assert_eq!(client.call(Ask("next")).await.as_deref(), Ok("next"));
+    assert_eq!(watch.get(), ConnState::Connected);
+}
+
+#[actix_rt::test]
+async fn a_reply_nobody_asked_for_drops_the_link() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    actix_rt::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        socket.write_all(b"surprise\n").await.unwrap();
+        let _ = listener.accept().await;
+    });
+    let builder = lines(addr);
+    let watch = builder.state_watch();
+    let mut changes = watch.changes();
+    let _client = builder.start_client();
+    support::next_change(&mut changes, ConnState::is_connected).await;
+    support::next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
+}
+
+#[actix_rt::test]
+async fn dropping_the_last_client_stops_the_connection() {
+    let server = LineServer::start(Mode::Echo).await;
+    let client = lines(server.addr).start_client();
+    let watch = client.state_watch().unwrap().clone();
+    let other = client.clone();
+    assert_eq!(client.call(Ask("hi")).await.as_deref(), Ok("hi"));
+    drop(client);
+    assert_eq!(other.call(Ask("still")).await.as_deref(), Ok("still"));
+    drop(other);
+    assert_eq!(wait_stopped(&watch).await, ExitReason::Shutdown);
+}
+
+#[actix_rt::test]
+async fn a_call_to_a_stopped_connection_answers_stopped() {
+    let server = LineServer::start(Mode::Echo).await;
+    let client = lines(server.addr).start_client();
+    let watch = client.state_watch().unwrap().clone();
+    client.stop();
+    wait_stopped(&watch).await;
+    assert!(matches!(
+        client.call(Ask("late")).await,
+        Err(RequestError::Stopped(_))
+    ));
+}
+
+#[actix_rt::test]
+async fn stop_stops_any_connection_with_its_reason() {
+    let server = LineServer::start(Mode::Echo).await;
+    let (addr, watch) = support::start(Scripted::new(server.addr).builder());
+    wait_connected(&watch).await;
+    addr.do_send(Stop(ExitReason::ShutdownWith("maintenance".into())));
+    assert_eq!(
+        wait_stopped(&watch).await,
+        ExitReason::ShutdownWith("maintenance".into())
+    );
+}
+
+#[actix_rt::test]
+async fn reconnect_drops_the_link_and_connects_again_at_once() {
+    let server = LineServer::start(Mode::Echo).await;
+    let conn = Scripted::new(server.addr);
+    let log = conn.log.clone();
+    let (addr, watch) = support::start(conn.builder().backoff(Constant(Duration::from_secs(60))));
+    wait_connected(&watch).await;
+    let mut changes = watch.changes();
+    addr.send(Reconnect).await.unwrap();
+    support::next_change(&mut changes, ConnState::is_connected).await;
+    assert_eq!(server.accepted(), 2);
+    assert!(support::events(&log).contains(&"disconnect requested".to_string()));
+}
+
+#[test]
+fn a_connection_that_is_not_send_starts_on_another_arbiter() {
+    let system = actix::System::new();
+    system.block_on(async {
+        let server = LineServer::start(Mode::Echo).await;
+        let arbiter = actix::Arbiter::new();
+        let target = server.addr;
+        let watch = StateWatch::new();
+        let shared = watch.clone();
+        // `Scripted` holds `Rc`s: only the factory crosses to the other arbiter.
+        let addr = Builder::start_on(&arbiter.handle(), move || {
+            Scripted::new(target).builder().with_state_watch(shared)
+        });
+        wait_connected(&watch).await;
+        assert_eq!(addr.send(support::Ping(1)).await.unwrap(), (1, true));
+        arbiter.stop();
+    });
+}
