@@ -2,8 +2,8 @@
 //! itself.
 //!
 //! The first half is everything a protocol needs to write: how to connect, what to do with
-//! the socket, how to match replies to requests, and what callers get while the link is
-//! down. The second half is the demo: it starts a tiny uppercasing line server, kills it,
+//! the socket, and how to encode a request. Matching replies to callers, failing them when
+//! the link drops, and answering `NotConnected` while it is down come with `Ctx::request`. The second half is the demo: it starts a tiny uppercasing line server, kills it,
 //! watches the client back off, restarts the server on the same port and watches the client
 //! come back.
 //!
@@ -12,55 +12,24 @@
 //! RUST_LOG=hardy_connection=debug cargo run -p hardy --example line_protocol   # + tracing
 //! ```
 
-use std::collections::VecDeque;
 use std::error::Error;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix::{Message, ResponseFuture};
-use futures::{FutureExt, SinkExt, StreamExt};
-use hardy::connection::backoff::{Exponential, Jitter};
-use hardy::connection::{
-    ConnState, ConnectFuture, ConnectInfo, Connection, ConnectionActor, Ctx, Failure, Handle,
-    LinkWriter, Next,
-};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, oneshot};
+use hardy::connection::prelude::*;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_util::codec::{Framed, FramedRead, LinesCodec, LinesCodecError};
+use tokio_util::codec::Framed;
 
 // ---------------------------------------------------------------------------------------
 // The protocol: one request line, one answer line, answers in request order.
 // ---------------------------------------------------------------------------------------
 
-/// A line client. The actor around it owns the reconnection; this owns the protocol.
+/// A line client. The actor around it owns the reconnection and matches answers to
+/// callers; this owns the protocol.
 struct LineClient {
     addr: SocketAddr,
-    /// The current link's write side; `None` while disconnected.
-    writer: Option<LinkWriter>,
-    /// Callers waiting for an answer, oldest first (the server answers in order).
-    waiting: VecDeque<oneshot::Sender<Result<String, AskError>>>,
-}
-
-impl LineClient {
-    fn new(addr: SocketAddr) -> Self {
-        LineClient {
-            addr,
-            writer: None,
-            waiting: VecDeque::new(),
-        }
-    }
-}
-
-/// What a caller of [`Ask`] can be told instead of an answer.
-#[derive(Debug, thiserror::Error)]
-enum AskError {
-    /// Sent while the link was down: fail fast rather than queue (Redix's `:closed`).
-    #[error("not connected to the server")]
-    NotConnected,
-    /// The link went down after the line was sent, before the answer came.
-    #[error("disconnected before the server answered")]
-    Disconnected,
 }
 
 impl Connection for LineClient {
@@ -75,23 +44,13 @@ impl Connection for LineClient {
 
     fn connected(&mut self, socket: TcpStream, cx: &mut Ctx<'_, Self>) {
         let (read, write) = socket.into_split();
-        cx.read(FramedRead::new(read, LinesCodec::new())); // each line goes to `incoming`
-        self.writer = Some(cx.writer(write));
-    }
-
-    fn incoming(&mut self, line: String, _cx: &mut Ctx<'_, Self>) {
-        if let Some(caller) = self.waiting.pop_front() {
-            let _ = caller.send(Ok(line));
-        }
+        cx.read(FramedRead::new(read, LinesCodec::new())); // each line answers a caller
+        cx.writer(write);
     }
 
     fn disconnect(&mut self, failure: Failure<Self::Error>, _cx: &mut Ctx<'_, Self>) -> Next {
-        println!("  link down: {failure}");
-        self.writer = None;
-        for caller in self.waiting.drain(..) {
-            let _ = caller.send(Err(AskError::Disconnected));
-        }
-        Next::Backoff // wait as the backoff policy says, then connect again
+        println!("  link down: {failure}"); // callers in flight already got `Disconnected`
+        Next::Backoff
     }
 }
 
@@ -99,22 +58,17 @@ impl Connection for LineClient {
 struct Ask(String);
 
 impl Message for Ask {
-    type Result = Result<String, AskError>;
+    type Result = Result<String, RequestError>;
 }
 
 impl Handle<Ask> for LineClient {
-    type Result = ResponseFuture<Result<String, AskError>>;
+    type Result = Request<Self, Ask>;
 
-    fn handle(&mut self, Ask(line): Ask, _cx: &mut Ctx<'_, Self>) -> Self::Result {
-        let Some(writer) = &self.writer else {
-            return Box::pin(async { Err(AskError::NotConnected) });
-        };
-        writer.write(line.as_bytes());
-        writer.write(b"\n");
-        let (answer, answered) = oneshot::channel();
-        self.waiting.push_back(answer);
-        // A dropped sender means the actor stopped: the link is gone for good.
-        Box::pin(async move { answered.await.unwrap_or(Err(AskError::Disconnected)) })
+    fn handle(&mut self, Ask(line): Ask, cx: &mut Ctx<'_, Self>) -> Request<Self, Ask> {
+        cx.request(
+            |buf| buf.extend_from_slice(format!("{line}\n").as_bytes()),
+            Ok,
+        )
     }
 }
 
@@ -135,22 +89,22 @@ async fn main() -> Res {
     let mut server = serve(listener);
     println!("line server listening on {addr}");
 
-    let builder = ConnectionActor::builder(LineClient::new(addr))
+    let builder = ConnectionActor::builder(LineClient { addr })
         .name("line-demo")
         .backoff(Exponential::new(ms(100), 2.0, ms(1000)).jitter(Jitter::None));
     let watch = builder.state_watch();
     let mut changes = watch.changes(); // subscribe before starting: see every transition
-    let client = builder.start();
+    let client = builder.start_client();
 
     print_changes_until(&mut changes, ConnState::is_connected).await?;
-    let hello = client.send(Ask("hello".into())).await?;
+    let hello = client.call(Ask("hello".into())).await;
     println!("ask \"hello\" -> {hello:?}");
 
     println!("-- killing the server (stop listening, close every connection)");
     server.abort();
     let _ = (&mut server).await; // the listener and its sockets are closed once this returns
     print_changes_until(&mut changes, |s| matches!(s, ConnState::Backoff { .. })).await?;
-    let down = client.send(Ask("anyone there?".into())).await?;
+    let down = client.call(Ask("anyone there?".into())).await;
     println!("ask \"anyone there?\" while down -> {down:?}");
     print_changes_until(&mut changes, |s| {
         matches!(s, ConnState::Backoff { attempt: 3, .. })
@@ -160,7 +114,7 @@ async fn main() -> Res {
     println!("-- restarting the server on {addr}");
     let server = serve(TcpListener::bind(addr).await?);
     print_changes_until(&mut changes, ConnState::is_connected).await?;
-    let back = client.send(Ask("back again".into())).await?;
+    let back = client.call(Ask("back again".into())).await;
     println!("ask \"back again\" -> {back:?}");
 
     server.abort();
