@@ -11,7 +11,9 @@ use crate::core::{Core, Phase};
 use crate::link::{FlushLink, LinkWriter, ReadLink};
 use crate::request::Reply;
 use crate::steps::Step;
-use crate::{ConnState, Connection, ConnectionActor, Failure, Pending, Request, RequestError};
+use crate::{
+    ConnState, Connection, ConnectionActor, Failure, Pending, ProbeFuture, Request, RequestError,
+};
 
 /// The context handed to every [`Connection`] callback and [`Handle`](crate::Handle)
 /// handler.
@@ -170,5 +172,53 @@ impl<'a, C: Connection> Ctx<'a, C> {
     /// of your own (a reply of several items) or to hand a reply to the front one.
     pub fn pending(&self) -> Pending<C> {
         self.core.pending.clone()
+    }
+
+    /// A health-check probe that is an ordinary request: `encode` writes it, and `check`
+    /// judges the reply, which is matched in order like any other. Return it from
+    /// [`Connection::health_check`]. `None` while disconnected (the round is skipped).
+    ///
+    /// ```ignore
+    /// fn health_check(&mut self, cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
+    ///     cx.probe(|buf| buf.extend_from_slice(b"version\r\n"), |_| Ok(()))
+    /// }
+    /// ```
+    pub fn probe(
+        &mut self,
+        encode: impl FnOnce(&mut BytesMut),
+        check: fn(C::Incoming) -> Result<(), C::Error>,
+    ) -> Option<ProbeFuture<C>> {
+        self.core.link_writer.as_ref()?.with_buffer(encode)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let waiter = ProbeWaiter { tx: Some(tx) };
+        self.core.pending.push(waiter, None, self.ctx);
+        Some(Box::pin(async move {
+            let gone = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "no probe reply");
+            match rx.await {
+                Ok(Ok(item)) => check(item),
+                Ok(Err(error)) => Err(std::io::Error::other(error).into()),
+                Err(_) => Err(gone().into()),
+            }
+        }))
+    }
+}
+
+/// The health-check probe, waiting for its reply.
+struct ProbeWaiter<I> {
+    tx: Option<tokio::sync::oneshot::Sender<Result<I, RequestError>>>,
+}
+
+impl<I: 'static> crate::Waiter<I> for ProbeWaiter<I> {
+    fn take(&mut self, item: I) -> bool {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Ok(item));
+        }
+        true
+    }
+
+    fn fail(&mut self, error: RequestError) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Err(error));
+        }
     }
 }

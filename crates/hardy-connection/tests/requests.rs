@@ -28,6 +28,16 @@ impl Connection for Lines {
         cx.read(FramedRead::new(read, LinesCodec::new()));
         cx.writer(write);
     }
+
+    fn health_check(&mut self, cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
+        cx.probe(
+            |buf| buf.extend_from_slice(b"PING\n"),
+            |reply| {
+                assert_eq!(reply, "PONG", "the probe got another caller's reply");
+                Ok(())
+            },
+        )
+    }
 }
 
 struct Ask(&'static str);
@@ -216,4 +226,38 @@ fn a_connection_that_is_not_send_starts_on_another_arbiter() {
         assert_eq!(addr.send(support::Ping(1)).await.unwrap(), (1, true));
         arbiter.stop();
     });
+}
+
+#[actix_rt::test]
+async fn probe_requests_take_their_turn_among_the_callers() {
+    // Real time: a paused clock would jump past the probe deadline during real I/O.
+    let server = LineServer::start(Mode::Echo).await;
+    let builder = lines(server.addr).health_check(Duration::from_millis(1), Duration::from_secs(5));
+    let watch = builder.state_watch();
+    let client = builder.start_client();
+    wait_connected(&watch).await;
+    let mut changes = watch.changes();
+    let words: Vec<&'static str> = (0..50).map(|i| ["x", "y", "z", "w", "v"][i % 5]).collect();
+    for _ in 0..20 {
+        let replies = futures::future::join_all(words.iter().map(|w| client.call(Ask(w)))).await;
+        let replies: Vec<String> = replies.into_iter().map(Result::unwrap).collect();
+        assert_eq!(replies, words);
+        tokio::task::yield_now().await;
+    }
+    assert!(changes.try_recv().is_err(), "the link stayed up");
+    assert_eq!(server.accepted(), 1);
+}
+
+#[actix_rt::test]
+async fn a_probe_request_without_a_reply_drops_the_link() {
+    tokio::time::pause();
+    let server = LineServer::start(Mode::Silent).await;
+    let builder = lines(server.addr)
+        .health_check(Duration::from_secs(1), Duration::from_millis(500))
+        .backoff(Constant(Duration::from_secs(60)));
+    let watch = builder.state_watch();
+    let mut changes = watch.changes();
+    let _client = builder.start_client();
+    support::next_change(&mut changes, ConnState::is_connected).await;
+    support::next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
 }
