@@ -185,9 +185,12 @@ impl<C: Connection> Builder<C> {
     /// there, so only `make` has to be `Send`. To watch its state, give `make` a
     /// [`StateWatch`] to pass to [`with_state_watch`](Self::with_state_watch).
     ///
-    /// ```ignore
-    /// let arbiter = actix::Arbiter::new();
-    /// let addr = Builder::start_on(&arbiter.handle(), move || ConnectionActor::builder(Lines::new(addr)));
+    /// ```no_run
+    /// # use hardy_connection::{Builder, Connection, ConnectionActor};
+    /// fn elsewhere<C: Connection>(make: impl FnOnce() -> C + Send + 'static) {
+    ///     let arbiter = actix::Arbiter::new();
+    ///     let addr = Builder::start_on(&arbiter.handle(), move || ConnectionActor::builder(make()));
+    /// }
     /// ```
     pub fn start_on<F>(arbiter: &actix::ArbiterHandle, make: F) -> Addr<ConnectionActor<C>>
     where

@@ -17,10 +17,17 @@ use crate::{
 /// Made by [`Builder::start_client`](crate::Builder::start_client) (the last clone dropped
 /// stops the connection) or by [`Client::new`] from an address (it does not).
 ///
-/// ```ignore
-/// let cache = ConnectionActor::builder(Memcached::new(addr)).start_client();
-/// cache.call(Set::new("k", "v")).await?;
-/// let v: Option<Bytes> = cache.call(Get("k".into())).await?;
+/// The crate's front page has a complete example; in short:
+///
+/// ```no_run
+/// # use hardy_connection::prelude::*;
+/// # struct Get(String);
+/// # impl Message for Get { type Result = Result<Option<Bytes>, RequestError>; }
+/// async fn lookup<C: Connection + Handle<Get>>(cache: &Client<C>) -> Result<(), RequestError> {
+///     let value: Option<Bytes> = cache.call(Get("k".into())).await?;
+///     cache.reconnect(); // control messages too
+///     Ok(())
+/// }
 /// ```
 pub struct Client<C: Connection> {
     addr: Addr<ConnectionActor<C>>,

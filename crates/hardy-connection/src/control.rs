@@ -11,8 +11,11 @@ use crate::{Connection, Ctx, Failure, Handle};
 /// [`RequestError::Stopped`](crate::RequestError::Stopped), and a supervisor above sees the
 /// reason.
 ///
-/// ```ignore
-/// addr.do_send(Stop::default());
+/// ```
+/// use hardy_connection::{Connection, ConnectionActor, Stop};
+/// fn shut<C: Connection>(addr: &actix::Addr<ConnectionActor<C>>) {
+///     addr.do_send(Stop::default());
+/// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stop(pub ExitReason);

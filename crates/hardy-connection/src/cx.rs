@@ -140,11 +140,13 @@ impl<'a, C: Connection> Ctx<'a, C> {
     /// the request's timeout, `Timeout`. The reply type is any `Result<T, E>` whose `E`
     /// converts from [`RequestError`](crate::RequestError).
     ///
+    /// See the crate's front page for a complete example; the handler is:
+    ///
     /// ```ignore
-    /// impl Handle<Get> for Memcached {
-    ///     type Result = Request<Self, Get>;
-    ///     fn handle(&mut self, get: Get, cx: &mut Ctx<'_, Self>) -> Request<Self, Get> {
-    ///         cx.request(|buf| encode_get(buf, &get.0), Reply::into_value)
+    /// impl Handle<Ask> for Lines {
+    ///     type Result = Request<Self, Ask>;
+    ///     fn handle(&mut self, Ask(line): Ask, cx: &mut Ctx<'_, Self>) -> Request<Self, Ask> {
+    ///         cx.request(|buf| buf.extend_from_slice(format!("{line}\n").as_bytes()), Ok)
     ///     }
     /// }
     /// ```

@@ -18,6 +18,51 @@
 //! - [`backoff`]: exponential (Redix's defaults), constant, decorrelated, or any iterator.
 //! - [`StateWatch`]: the state, now and every transition.
 //!
+//! A request/reply protocol in full: a line client whose requests are lines and whose
+//! replies are the next line. Reply matching, failing callers when the link drops,
+//! reconnection and the flat `Result` come with the crate.
+//!
+//! ```no_run
+//! use hardy_connection::prelude::*;
+//!
+//! struct Lines { addr: std::net::SocketAddr }
+//!
+//! impl Connection for Lines {
+//!     type Transport = TcpStream;
+//!     type Incoming = String;
+//!     type Error = LinesCodecError;
+//!
+//!     fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
+//!         let addr = self.addr;
+//!         async move { Ok(TcpStream::connect(addr).await?) }.boxed_local()
+//!     }
+//!
+//!     fn connected(&mut self, socket: TcpStream, cx: &mut Ctx<'_, Self>) {
+//!         let (read, write) = socket.into_split();
+//!         cx.read(FramedRead::new(read, LinesCodec::new()));
+//!         cx.writer(write);
+//!     }
+//! }
+//!
+//! struct Ask(String);
+//! impl Message for Ask {
+//!     type Result = Result<String, RequestError>;
+//! }
+//! impl Handle<Ask> for Lines {
+//!     type Result = Request<Self, Ask>;
+//!     fn handle(&mut self, Ask(line): Ask, cx: &mut Ctx<'_, Self>) -> Request<Self, Ask> {
+//!         cx.request(|buf| buf.extend_from_slice(format!("{line}\n").as_bytes()), Ok)
+//!     }
+//! }
+//!
+//! # actix::System::new().block_on(async {
+//! let client = ConnectionActor::builder(Lines { addr: "127.0.0.1:7000".parse().unwrap() })
+//!     .request_timeout(std::time::Duration::from_secs(1))
+//!     .start_client();
+//! let answer: Result<String, RequestError> = client.call(Ask("hello".into())).await;
+//! # });
+//! ```
+//!
 //! The guide is `docs/connection.md` in the repository.
 #![deny(missing_docs)]
 
