@@ -71,3 +71,32 @@ async fn giving_up_reaches_the_supervisor_as_an_error_exit() {
         ExitReason::Error("bad config".into())
     );
 }
+
+#[actix_rt::test]
+async fn a_panic_in_a_request_handler_reaches_the_supervisor_with_its_message() {
+    let server = LineServer::start(Mode::Echo).await;
+    let addr = server.addr;
+    let spec = ChildSpec::worker("conn", move || {
+        let mut conn = Scripted::new(addr);
+        conn.handler_panics_once_connected = true;
+        Ok(conn.builder().build())
+    });
+    let sup = Supervisor::builder()
+        .intensity(0, Duration::from_secs(5))
+        .child(spec.restart(RestartType::Temporary))
+        .start()
+        .expect("supervisor starts");
+    let mut events = sup.subscribe().await.expect("events");
+    let reason = loop {
+        if let EventKind::Exited { reason, .. } = events.recv().await.expect("event").kind {
+            break reason;
+        }
+    };
+    sup.stop().await;
+    match reason {
+        ExitReason::Panic(msg) => {
+            assert!(msg.contains("handler blew up under a supervisor"), "{msg}")
+        }
+        other => panic!("expected a panic exit, got {other:?}"),
+    }
+}

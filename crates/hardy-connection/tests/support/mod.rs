@@ -38,6 +38,8 @@ pub struct Scripted {
     pub in_flight_panics: Rc<std::cell::Cell<bool>>,
     /// The health-check probe panics instead of answering.
     pub probe_panics: bool,
+    /// Once connected, sends itself a request whose handler panics.
+    pub handler_panics_once_connected: bool,
 }
 
 impl Scripted {
@@ -55,6 +57,7 @@ impl Scripted {
             reader_panics_on: None,
             in_flight_panics: Rc::default(),
             probe_panics: false,
+            handler_panics_once_connected: false,
         }
     }
 
@@ -103,6 +106,11 @@ impl Connection for Scripted {
         let writer = cx.writer(write);
         self.kept_writer = Some(writer.clone());
         self.writer = Some(writer);
+        if self.handler_panics_once_connected {
+            cx.address().do_send(Run(Box::new(|_, _| {
+                panic!("handler blew up under a supervisor")
+            })));
+        }
     }
 
     fn connect_failed(&mut self, failure: Failure<Self::Error>, _info: ConnectInfo) -> Next {
