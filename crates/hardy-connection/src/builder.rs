@@ -218,10 +218,29 @@ impl<C: Connection> Builder<C> {
         let (tx, rx) = oneshot::channel();
         actor.core.first_connect = Some(tx);
         let addr = actor.start();
-        match rx.await {
-            Ok(Ok(())) => Ok(addr),
+        // If this future is dropped before the answer (a timeout around it), the actor
+        // must not live on, connected, with nobody holding its address.
+        let mut guard = StopOnDrop { addr, armed: true };
+        let outcome = rx.await;
+        guard.armed = false;
+        match outcome {
+            Ok(Ok(())) => Ok(guard.addr.clone()),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(StartError::Stopped(hardy_supervisor::ExitReason::Killed)),
+        }
+    }
+}
+
+/// Stops the actor when dropped while armed.
+struct StopOnDrop<C: Connection> {
+    addr: Addr<ConnectionActor<C>>,
+    armed: bool,
+}
+
+impl<C: Connection> Drop for StopOnDrop<C> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.addr.do_send(crate::Stop::default());
         }
     }
 }

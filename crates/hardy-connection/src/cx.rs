@@ -138,7 +138,9 @@ impl<'a, C: Connection> Ctx<'a, C> {
     /// [`RequestError::NotConnected`](crate::RequestError::NotConnected) at once; if the
     /// link goes down before the reply, `Disconnected`; if the actor stops, `Stopped`; past
     /// the request's timeout, `Timeout`. The reply type is any `Result<T, E>` whose `E`
-    /// converts from [`RequestError`](crate::RequestError).
+    /// converts from [`RequestError`](crate::RequestError). `parse` is a plain `fn` (no
+    /// captures: it costs no allocation); a reply that needs more context, or several
+    /// items, takes a [`Waiter`](crate::Waiter) of your own pushed on [`pending`](Self::pending).
     ///
     /// See the crate's front page for a complete example; the handler is:
     ///

@@ -135,3 +135,19 @@ fn an_absurd_factor_saturates_at_the_cap_instead_of_panicking() {
     assert_eq!(huge.next_delay(), Some(Duration::MAX));
     assert_eq!(huge.next_delay(), Some(Duration::MAX));
 }
+
+#[test]
+fn an_exponential_policy_can_be_configured_once_and_cloned_per_connection() {
+    use hardy_connection::backoff::{Backoff, Exponential, Jitter};
+    let template = Exponential::new(Duration::from_millis(100), 2.0, Duration::from_secs(1))
+        .jitter(Jitter::None);
+    let mut first = template.clone();
+    let mut second = template.clone();
+    assert_eq!(first.next_delay(), Some(Duration::from_millis(100)));
+    assert_eq!(first.next_delay(), Some(Duration::from_millis(200)));
+    assert_eq!(
+        second.next_delay(),
+        Some(Duration::from_millis(100)),
+        "clones are independent"
+    );
+}

@@ -189,6 +189,21 @@ async fn a_cancelled_sync_start_does_not_leave_a_connected_actor_behind() {
 }
 
 #[actix_rt::test]
+async fn a_sync_start_cancelled_during_its_initial_delay_stops_the_actor() {
+    let mut conn = Scripted::new(closed_port());
+    conn.on_init = Box::new(|| Next::BackoffFor(Duration::from_secs(3600)));
+    let builder = conn.builder();
+    let watch = builder.state_watch();
+    let mut start = Box::pin(builder.start_connected());
+    assert!(futures::poll!(&mut start).is_pending());
+    watch
+        .wait_for(|s| matches!(s, ConnState::Backoff { .. }))
+        .await;
+    drop(start);
+    assert_eq!(bounded(wait_stopped(&watch)).await, ExitReason::Shutdown);
+}
+
+#[actix_rt::test]
 async fn an_immediate_retry_of_a_connect_that_fails_at_once_lets_the_arbiter_run() {
     let attempts = Rc::new(Cell::new(0u32));
     let mut conn = Scripted::new(closed_port());
