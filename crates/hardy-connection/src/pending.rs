@@ -33,6 +33,13 @@ pub trait Waiter<I>: 'static {
     /// The reply will not come, or not in time: answer the caller with `error`. Called at
     /// most once.
     fn fail(&mut self, error: RequestError);
+
+    /// Whether the link must be dropped when this waiter times out, because the stream can
+    /// no longer be read in step (say a request that switched the peer's reply mode, whose
+    /// late reply cannot be told apart). Default `false`: the late reply is consumed.
+    fn drop_link_on_timeout(&self) -> bool {
+        false
+    }
 }
 
 struct Entry<I> {
@@ -112,7 +119,11 @@ impl<C: Connection> Pending<C> {
                 let every =
                     (limit / 10).clamp(Duration::from_millis(1), Duration::from_millis(100));
                 let this = self.clone();
-                queue.sweep = Some(ctx.run_interval(every, move |_, ctx| this.expire(ctx)));
+                queue.sweep = Some(ctx.run_interval(every, move |act, ctx| {
+                    if let Some(limit) = this.expire(ctx) {
+                        act.with_ctx(ctx, |_, cx| cx.disconnect(timed_out(limit)));
+                    }
+                }));
             }
         }
     }
@@ -150,17 +161,22 @@ impl<C: Connection> Pending<C> {
     }
 
     /// Answers the waiters whose deadline passed with `Timeout`; they stay, for their late
-    /// replies. Stops the sweep once no waiter has a deadline left.
-    fn expire(&self, ctx: &mut Context<ConnectionActor<C>>) {
+    /// replies. Stops the sweep once no waiter has a deadline left. `Some(limit)` when an
+    /// expired waiter asked for the link to be dropped.
+    fn expire(&self, ctx: &mut Context<ConnectionActor<C>>) -> Option<Duration> {
         let now = Instant::now();
         let mut queue = self.queue.borrow_mut();
         let mut expired = 0;
+        let mut drop_link = None;
         for entry in queue.waiting.iter_mut().filter(|e| !e.answered) {
             if let Some((deadline, limit)) = entry.deadline {
                 if deadline <= now {
                     entry.answered = true;
                     entry.waiter.fail(RequestError::Timeout(limit));
                     expired += 1;
+                    if entry.waiter.drop_link_on_timeout() {
+                        drop_link = Some(limit);
+                    }
                 }
             }
         }
@@ -170,6 +186,7 @@ impl<C: Connection> Pending<C> {
                 ctx.cancel_future(handle);
             }
         }
+        drop_link
     }
 
     /// Stops the sweep (the actor is stopping).
@@ -178,6 +195,15 @@ impl<C: Connection> Pending<C> {
             ctx.cancel_future(handle);
         }
     }
+}
+
+/// Why the link is dropped when a waiter that cannot be skipped times out.
+fn timed_out<E: From<std::io::Error>>(limit: Duration) -> crate::Failure<E> {
+    let error = std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("a request whose reply cannot be skipped got none within {limit:?}"),
+    );
+    crate::Failure::Error(error.into())
 }
 
 impl<C: Connection> std::fmt::Debug for Pending<C> {

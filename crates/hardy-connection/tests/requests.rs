@@ -261,3 +261,67 @@ async fn a_probe_request_without_a_reply_drops_the_link() {
     support::next_change(&mut changes, ConnState::is_connected).await;
     support::next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
 }
+
+/// A waiter whose late reply cannot be skipped: its timeout must drop the link.
+struct Unskippable(Option<tokio::sync::oneshot::Sender<Result<String, RequestError>>>);
+
+impl Waiter<String> for Unskippable {
+    fn take(&mut self, item: String) -> bool {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(Ok(item));
+        }
+        true
+    }
+    fn fail(&mut self, error: RequestError) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(Err(error));
+        }
+    }
+    fn drop_link_on_timeout(&self) -> bool {
+        true
+    }
+}
+
+struct AskUnskippable;
+impl Message for AskUnskippable {
+    type Result =
+        Result<tokio::sync::oneshot::Receiver<Result<String, RequestError>>, RequestError>;
+}
+impl Handle<AskUnskippable> for Lines {
+    type Result = MessageResult<AskUnskippable>;
+    fn handle(
+        &mut self,
+        _: AskUnskippable,
+        cx: &mut Ctx<'_, Self>,
+    ) -> MessageResult<AskUnskippable> {
+        let Some(writer) = cx.link_writer() else {
+            return MessageResult(Err(RequestError::NotConnected));
+        };
+        writer.write(b"mode switch\n");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let pending = cx.pending();
+        pending.push(
+            Unskippable(Some(tx)),
+            Some(Duration::from_secs(1)),
+            cx.context(),
+        );
+        MessageResult(Ok(rx))
+    }
+}
+
+#[actix_rt::test]
+async fn a_waiter_that_cannot_be_skipped_drops_the_link_when_it_times_out() {
+    let server = LineServer::start(Mode::Silent).await;
+    let builder = lines(server.addr).backoff(Constant(Duration::from_secs(60)));
+    let watch = builder.state_watch();
+    let client = builder.start_client();
+    wait_connected(&watch).await;
+    let mut changes = watch.changes();
+    tokio::time::pause();
+    let reply = client.addr().send(AskUnskippable).await.unwrap().unwrap();
+    assert_eq!(
+        reply.await.unwrap(),
+        Err(RequestError::Timeout(Duration::from_secs(1)))
+    );
+    support::next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
+}
