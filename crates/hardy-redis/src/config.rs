@@ -88,6 +88,7 @@ pub struct Config {
     pub(crate) max_in_flight: usize,
     pub(crate) health_check: Option<Duration>,
     pub(crate) limits: Limits,
+    pub(crate) allow_blocking: bool,
 }
 
 impl Config {
@@ -118,6 +119,7 @@ impl Config {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             health_check: None,
             limits: Limits::default(),
+            allow_blocking: false,
         }
     }
 
@@ -280,6 +282,27 @@ impl Config {
     /// interval turns the check off.
     pub fn health_check(mut self, interval: Duration) -> Self {
         self.health_check = Some(interval).filter(|i| !i.is_zero());
+        self
+    }
+    /// Allows blocking commands (`BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`, `BZPOPMIN`,
+    /// `BZPOPMAX`, `BLMPOP`, `BZMPOP`, `XREAD`/`XREADGROUP` with `BLOCK`, `WAIT`,
+    /// `WAITAOF`), refused by default with [`Error::Config`].
+    ///
+    /// A blocking command holds the whole connection until it returns, so every other
+    /// request on it waits (and times out), and a reply that arrives after its caller
+    /// timed out is read and discarded: a popped job is lost. Turn this on only for a
+    /// connection of its own, used by one consumer at a time, and with a command timeout
+    /// longer than the block (or [`no_command_timeout`](Self::no_command_timeout)).
+    ///
+    /// ```no_run
+    /// use hardy_redis::{cmd, Config, Redis};
+    /// # async fn demo(config: Config) -> Result<(), hardy_redis::Error> {
+    /// let queue = Redis::connect(config.allow_blocking_commands(true).no_command_timeout()).await?;
+    /// let job: Option<(String, String)> = queue.command(cmd("BLPOP").arg("jobs").arg(0)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_blocking_commands(mut self, yes: bool) -> Self {
+        self.allow_blocking = yes;
         self
     }
     /// Limits on what the server may send (bulk length, aggregate length, depth).
