@@ -182,7 +182,20 @@ impl Config {
                 }
             }
         }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks the options that only make sense together; run before every connect.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.username.is_some() && self.password.is_none() {
+            return Err(Error::Config(
+                "a username without a password: Redis authenticates a user with both \
+                 (redis://user:password@host, or Config::password)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The database to `SELECT` after connecting.
@@ -203,7 +216,8 @@ impl Config {
         self.database = db;
         self
     }
-    /// Authenticates as this ACL user (Redis 6+); needs a password too.
+    /// Authenticates as this ACL user (Redis 6+); needs a [`password`](Self::password)
+    /// too: a username alone is a configuration error when connecting.
     pub fn username(mut self, user: impl Into<String>) -> Self {
         self.username = Some(user.into());
         self

@@ -24,6 +24,7 @@ use crate::config::{Config, Protocol};
 use crate::handshake::{self, Link};
 use crate::resp::{Frame, ProtocolError, RespDecoder};
 use crate::slots::{Deadline, Slot, Slots};
+use crate::watch::{next_link_id, Sessions};
 use crate::{Error, RedisActor};
 
 /// The Redis protocol state behind a [`RedisActor`](crate::RedisActor).
@@ -37,6 +38,8 @@ pub struct RedisConn {
     protocol: Protocol,
     /// Where this incarnation publishes its address, for handles that follow restarts.
     registry: Option<Arc<AddrCell>>,
+    /// The current link's id and watch epoch, for `WATCH` sessions.
+    pub(crate) sessions: Sessions,
 }
 
 /// The address of the current incarnation of a supervised connection, if one runs.
@@ -50,6 +53,7 @@ impl RedisConn {
             slots: Rc::default(),
             protocol: Protocol::Resp2,
             registry,
+            sessions: Sessions::default(),
         }
     }
 
@@ -80,6 +84,15 @@ impl RedisConn {
         let mut bytes = BytesMut::new();
         encode(&mut bytes);
         Dispatch::Queued(self.slots.clone(), bytes, self.deadline())
+    }
+
+    /// Writes a request of a `WATCH` session: only onto the current link, never into the
+    /// reconnect queue (a new link would not hold the session's watches).
+    pub(crate) fn dispatch_on_link(&mut self, encode: impl FnOnce(&mut BytesMut)) -> Dispatch {
+        if !self.writer.as_ref().is_some_and(|w| w.is_open()) {
+            return Dispatch::Fail(Error::WatchAborted);
+        }
+        self.dispatch(encode)
     }
 
     /// Bytes read past the handshake's last reply: nobody has asked anything yet, so a
@@ -185,6 +198,7 @@ impl Connection for RedisConn {
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
         self.protocol = link.protocol;
+        self.sessions.link = next_link_id();
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
         self.take_leftover(link.leftover, frames.read_buffer_mut(), cx);
@@ -220,6 +234,7 @@ impl Connection for RedisConn {
 
     fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
         self.writer = None;
+        self.sessions.link = 0;
         let reason: Arc<str> = failure.to_string().into();
         self.slots
             .borrow_mut()
@@ -269,6 +284,7 @@ impl Connection for RedisConn {
     fn stopped(&mut self, reason: &ExitReason) {
         self.register(None);
         self.writer = None;
+        self.sessions.link = 0;
         let reason: Arc<str> = reason.to_string().into();
         let mut slots = self.slots.borrow_mut();
         // Written requests may have run; kept ones never did.

@@ -39,6 +39,7 @@ struct Handshake {
 
 /// Connects to the configured server and runs the handshake.
 pub(crate) async fn open(config: &Config) -> Result<Link, Error> {
+    config.validate()?;
     let stream = TcpStream::connect((config.host.as_str(), config.port)).await?;
     stream.set_nodelay(true)?;
     let mut hs = Handshake {

@@ -16,6 +16,7 @@ pub mod resp;
 mod slots;
 mod supervised;
 pub mod value;
+mod watch;
 
 pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
@@ -30,3 +31,4 @@ pub use pipeline::Pipeline;
 pub use resp::{Frame, ServerError};
 pub use supervised::child_spec;
 pub use value::{FromRedis, TypeError};
+pub use watch::Watch;

@@ -142,7 +142,12 @@ impl Handle<Command> for RedisConn {
     fn handle(&mut self, Command(cmd): Command, _cx: &mut Ctx<'_, Self>) -> Enqueued<Command> {
         let dispatch = match refuse(&cmd, self.config.allow_blocking) {
             Some(err) => Dispatch::Fail(err),
-            None => self.dispatch(|buf| cmd.write_to(buf)),
+            None => {
+                if cmd.name() == "UNWATCH" {
+                    self.sessions.clear_watches();
+                }
+                self.dispatch(|buf| cmd.write_to(buf))
+            }
         };
         Enqueued::new(dispatch, 1, |tx, _| Slot::One(tx))
     }
@@ -159,6 +164,9 @@ impl Handle<Batch> for RedisConn {
                 "an empty pipeline: add commands first".into(),
             ))
         } else {
+            if cmds.iter().any(|c| matches!(c.name(), "EXEC" | "UNWATCH")) {
+                self.sessions.clear_watches();
+            }
             self.dispatch(|buf| {
                 buf.reserve(cmds.iter().map(Cmd::encoded_len).sum());
                 for cmd in &cmds {

@@ -21,6 +21,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::resp::{Frame, ServerError};
+use crate::watch::{Session, SessionReply};
 use crate::Error;
 
 /// Where one request's replies go.
@@ -32,6 +33,14 @@ pub(crate) enum Slot {
         left: usize,
         frames: Vec<Frame>,
         tx: Option<OneshotSender<Result<Vec<Frame>, Error>>>,
+    },
+    /// Commands of a `WATCH` session (see `watch.rs`): like `Many`, and answered with
+    /// the session they ran in.
+    Session {
+        left: usize,
+        frames: Vec<Frame>,
+        session: Session,
+        tx: Option<OneshotSender<SessionReply>>,
     },
     /// `CLIENT REPLY OFF`, commands, `CLIENT REPLY ON`: normally one reply (the `ON`'s
     /// OK). If the server refused `OFF` (a managed Redis may block `CLIENT`), it answers
@@ -55,6 +64,7 @@ impl Slot {
         match self {
             Slot::One(tx) => send(tx.take(), Err(err)),
             Slot::Many { tx, .. } => send(tx.take(), Err(err)),
+            Slot::Session { tx, .. } => send(tx.take(), Err(err)),
             Slot::NoReply { tx, .. } => send(tx.take(), Err(err)),
         }
     }
@@ -153,6 +163,21 @@ impl Slots {
                 if *left == 0 {
                     if let Some(Slot::Many { frames, tx, .. }) = self.pop_front() {
                         send(tx, Ok(frames));
+                    }
+                }
+            }
+            Slot::Session { left, frames, .. } => {
+                frames.push(frame);
+                *left -= 1;
+                if *left == 0 {
+                    if let Some(Slot::Session {
+                        frames,
+                        session,
+                        tx,
+                        ..
+                    }) = self.pop_front()
+                    {
+                        send(tx, Ok((session, frames)));
                     }
                 }
             }
