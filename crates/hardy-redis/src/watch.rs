@@ -163,10 +163,10 @@ impl Redis {
     /// # async fn demo(redis: Redis) -> Result<(), Error> {
     /// let tx = redis.watch("balance").await?;
     /// let balance: i64 = tx.command(cmd("GET").arg("balance")).await?;
-    /// let () = tx
+    /// // Err(Error::WatchAborted) when a watched key or the link changed: retry.
+    /// let (ok,): (String,) = tx
     ///     .exec(Pipeline::new().cmd(cmd("SET").arg("balance").arg(balance - 10)))
-    ///     .await
-    ///     .map(drop)?; // Err(Error::WatchAborted) when it must be retried
+    ///     .await?;
     /// # Ok(()) }
     /// ```
     pub async fn watch(&self, keys: impl ToArg) -> Result<Watch, Error> {
