@@ -80,6 +80,17 @@ fn send<T>(tx: Option<OneshotSender<T>>, value: T) {
     }
 }
 
+/// What one sweep of the deadlines found.
+#[derive(Debug, Default)]
+pub(crate) struct Expired {
+    /// Written requests that timed out now.
+    pub(crate) timed_out: usize,
+    /// A `noreply` request was among them: the connection's reply mode is then unknown
+    /// (`CLIENT REPLY ON` may have been refused while replies were off), and the link
+    /// must be dropped.
+    pub(crate) reply_mode_unknown: bool,
+}
+
 /// The reply slots of the current link, and requests kept while disconnected.
 #[derive(Default)]
 pub(crate) struct Slots {
@@ -124,25 +135,24 @@ impl Slots {
 
     /// Answers every request whose deadline has passed: `Timeout` for those written (their
     /// slot stays, for the late reply), `NotConnected` for those still kept for a
-    /// connection (never sent, so dropped). Returns `true` when a `noreply` request was
-    /// among them: the connection's reply mode is then unknown (`CLIENT REPLY ON` may have
-    /// been refused while replies were off), and the link must be dropped.
-    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) -> bool {
-        let mut reply_mode_unknown = false;
+    /// connection (never sent, so dropped).
+    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) -> Expired {
+        let mut expired = Expired::default();
         while let Some((slot, Some(deadline))) = self.pending.get_mut(self.expired) {
             if *deadline > now {
                 break;
             }
-            reply_mode_unknown |= matches!(slot, Slot::NoReply { .. });
+            expired.reply_mode_unknown |= matches!(slot, Slot::NoReply { .. });
             slot.answer(Error::Timeout(limit));
             self.expired += 1;
+            expired.timed_out += 1;
         }
         while matches!(self.queued.front(), Some((_, _, Some(d))) if *d <= now) {
             if let Some((_, slot, _)) = self.queued.pop_front() {
                 slot.fail(Error::NotConnected);
             }
         }
-        reply_mode_unknown
+        expired
     }
 
     /// Hands `frame` to the request at the front. `Err(frame)` when no request is
