@@ -84,8 +84,9 @@ impl Redis {
     }
 
     /// Starts a connection actor on the current arbiter and returns at once (async
-    /// connect): requests wait for the first connect, then fail fast with
-    /// [`Error::NotConnected`] while it reconnects.
+    /// connect): requests wait for the first connect; while it reconnects, they wait up
+    /// to [`Config::reconnect_wait`] after the outage began, then fail fast with
+    /// [`Error::NotConnected`].
     pub fn start(config: Config) -> Redis {
         let builder = Redis::builder(config);
         let state = builder.state_watch();
