@@ -159,16 +159,23 @@ impl<C: Connection> fmt::Debug for ConnectionActor<C> {
 impl<C: Connection> ConnectionActor<C> {
     /// Applies an answer of `init`, `connect_failed` or `disconnect`.
     pub(crate) fn apply(&mut self, next: Next, cause: Cause, ctx: &mut Context<Self>) {
+        // Only the answer to a stable link's drop may reconnect at once.
+        let at_once = std::mem::take(&mut self.core.reconnect_at_once);
         match next {
             Next::Connect => self.begin_connect(cause, ctx),
+            Next::Backoff if at_once => self.begin_connect(cause, ctx),
             Next::Backoff => match self.core.backoff.next_delay() {
                 Some(delay) => self.schedule_connect(delay, ctx),
                 None => {
-                    let reason = ExitReason::Error(format!(
-                        "gave up after {} failed connect attempts: the backoff policy is \
-                         exhausted",
-                        self.core.failures
-                    ));
+                    let reason = ExitReason::Error(match self.core.failures {
+                        0 => "gave up: the link kept dropping soon after connecting, and the \
+                              backoff policy is exhausted"
+                            .to_string(),
+                        n => format!(
+                            "gave up after {n} failed connect attempts: the backoff policy is \
+                             exhausted"
+                        ),
+                    });
                     self.stop_with(reason, ctx)
                 }
             },

@@ -2,7 +2,7 @@
 //!
 //! Elixir's `Connection` only offers the timer and leaves the growth to the implementer;
 //! every implementer then writes the same exponential-with-cap-and-jitter code. These are
-//! the usual policies, reset after every successful connect, and deterministic under a
+//! the usual policies, reset once a link has stayed up long enough, and deterministic under a
 //! seed so tests can pin exact sequences.
 
 use std::fmt;
@@ -14,12 +14,13 @@ use rand::{Rng, SeedableRng};
 /// A backoff policy: the delays between connect attempts.
 ///
 /// The connection asks for [`next_delay`](Backoff::next_delay) on every
-/// [`Next::Backoff`](crate::Next::Backoff) and calls [`reset`](Backoff::reset) after every
-/// successful connect. `None` means "give up": the actor then stops.
+/// [`Next::Backoff`](crate::Next::Backoff) and calls [`reset`](Backoff::reset) when a
+/// link that stayed up long enough (see
+/// [`Builder::reset_backoff_after`](crate::Builder::reset_backoff_after)) drops. `None` means "give up": the actor then stops.
 pub trait Backoff: Send + 'static {
     /// The delay before the next attempt, or `None` to give up.
     fn next_delay(&mut self) -> Option<Duration>;
-    /// Starts the sequence again (after a successful connect).
+    /// Starts the sequence again (after a stable link).
     fn reset(&mut self);
 }
 

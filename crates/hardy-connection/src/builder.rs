@@ -14,6 +14,10 @@ use crate::{Connection, ConnectionActor, StartError, StateWatch};
 /// The default connect timeout (Redix's).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a link must stay up, by default, before its drop counts as an outage of a
+/// stable link rather than flapping (see [`Builder::reset_backoff_after`]).
+pub const DEFAULT_RESET_BACKOFF_AFTER: Duration = Duration::from_secs(1);
+
 /// Options for a [`ConnectionActor`]. Made by [`ConnectionActor::builder`].
 ///
 /// ```no_run
@@ -38,6 +42,7 @@ pub struct Builder<C: Connection> {
     backoff: Box<dyn Backoff>,
     connect_timeout: Option<Duration>,
     health: Option<HealthCheck>,
+    stable_after: Duration,
     state: StateWatch,
 }
 
@@ -49,6 +54,7 @@ impl<C: Connection> Builder<C> {
             backoff: Box::new(Exponential::default()),
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             health: None,
+            stable_after: DEFAULT_RESET_BACKOFF_AFTER,
             state: StateWatch::new(),
         }
     }
@@ -88,6 +94,19 @@ impl<C: Connection> Builder<C> {
         self
     }
 
+    /// How long a link must stay up to count as stable (default 1 s).
+    ///
+    /// When a stable link drops and `disconnect` answers [`Next::Backoff`](crate::Next::Backoff),
+    /// the backoff policy starts over and the first reconnect goes at once; delays follow
+    /// only after failed attempts. A link that drops sooner (a peer that accepts and then
+    /// closes, a proxy that cuts every link) is flapping: its drop counts as a failed
+    /// attempt and waits the policy's next delay, which keeps growing, so such a peer is
+    /// not hammered.
+    pub fn reset_backoff_after(mut self, uptime: Duration) -> Self {
+        self.stable_after = uptime;
+        self
+    }
+
     /// Publishes the state to this handle instead of a new one: share one handle across
     /// the restarts of a supervised connection.
     pub fn with_state_watch(mut self, watch: StateWatch) -> Self {
@@ -112,6 +131,9 @@ impl<C: Connection> Builder<C> {
                 connect_timeout: self.connect_timeout,
                 health: self.health,
                 backoff: self.backoff,
+                stable_after: self.stable_after,
+                up_since: None,
+                reconnect_at_once: false,
                 state: self.state,
                 phase: Phase::Idle,
                 failures: 0,
@@ -154,6 +176,7 @@ impl<C: Connection> fmt::Debug for Builder<C> {
             .field("name", &self.name)
             .field("connect_timeout", &self.connect_timeout)
             .field("health", &self.health)
+            .field("reset_backoff_after", &self.stable_after)
             .finish_non_exhaustive()
     }
 }

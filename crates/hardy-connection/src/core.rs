@@ -11,6 +11,7 @@ use std::time::Duration;
 use actix::{AsyncContext, Context, SpawnHandle};
 use hardy_supervisor::ExitReason;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::{ConnState, Connection, ConnectionActor, StartError, StateWatch};
@@ -39,6 +40,12 @@ pub(crate) struct Core<C: Connection> {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) health: Option<HealthCheck>,
     pub(crate) backoff: Box<dyn Backoff>,
+    /// How long a link must stay up to count as stable (see `Builder::reset_backoff_after`).
+    pub(crate) stable_after: Duration,
+    /// When the current link came up.
+    pub(crate) up_since: Option<Instant>,
+    /// The link that just dropped had been stable: its first reconnect goes at once.
+    pub(crate) reconnect_at_once: bool,
     pub(crate) state: StateWatch,
     pub(crate) phase: Phase,
     /// Consecutive failed connect attempts since the last success.

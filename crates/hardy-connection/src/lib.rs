@@ -31,7 +31,7 @@ mod panic;
 mod state;
 
 pub use actor::ConnectionActor;
-pub use builder::{Builder, DEFAULT_CONNECT_TIMEOUT};
+pub use builder::{Builder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESET_BACKOFF_AFTER};
 pub use connection::{ConnectFuture, Connection, Handle, ProbeFuture};
 pub use cx::Ctx;
 pub use error::StartError;

@@ -67,8 +67,9 @@ impl<C: Connection> ConnectionActor<C> {
         }
         match result {
             Ok(transport) => {
+                // The policy is reset only once the link proved stable (see `link_down`).
                 self.core.failures = 0;
-                self.core.backoff.reset();
+                self.core.up_since = Some(tokio::time::Instant::now());
                 self.core.next_link();
                 self.core.phase = Phase::Connected;
                 self.core.set_state(ConnState::Connected);
@@ -140,6 +141,15 @@ impl<C: Connection> ConnectionActor<C> {
         }
         tracing::warn!(target: "hardy_connection", peer = %self.core.name, reason = %failure, "disconnected");
         self.core.end_link(ctx);
+        let stable = self
+            .core
+            .up_since
+            .take()
+            .is_some_and(|t| t.elapsed() >= self.core.stable_after);
+        if stable {
+            self.core.backoff.reset();
+        }
+        self.core.reconnect_at_once = stable;
         self.core.phase = Phase::Idle;
         self.core.set_state(ConnState::Disconnected);
         if let Some(next) = self.guarded("disconnect", ctx, |conn, cx| conn.disconnect(failure, cx))

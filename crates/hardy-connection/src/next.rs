@@ -15,7 +15,10 @@ pub enum Next {
     /// Connect now, before any further message is handled.
     Connect,
     /// Wait for the next delay of the backoff policy, then connect. When the policy is
-    /// exhausted the actor stops with an [`ExitReason::Error`].
+    /// exhausted the actor stops with an [`ExitReason::Error`]. From `disconnect`, after a
+    /// stable link dropped (see
+    /// [`Builder::reset_backoff_after`](crate::Builder::reset_backoff_after)), the first
+    /// attempt goes at once and the policy starts over.
     Backoff,
     /// Wait exactly this long, then connect (the policy is not consulted).
     BackoffFor(Duration),

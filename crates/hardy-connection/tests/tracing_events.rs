@@ -101,9 +101,9 @@ async fn each_transition_is_an_event_with_its_fields() {
         backoffs.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
         [
             fields(&[("attempt", "2"), ("delay_ms", "100"), ("peer", "db-main")]),
-            fields(&[("attempt", "1"), ("delay_ms", "100"), ("peer", "db-main")]),
+            fields(&[("attempt", "1"), ("delay_ms", "200"), ("peer", "db-main")]),
         ],
-        "after a success the policy starts again"
+        "a link that drops before it is stable does not start the policy again"
     );
     let down = capture.find("disconnected");
     assert_eq!(down.len(), 1, "one outage, one event: {down:?}");

@@ -221,6 +221,8 @@ pub enum Mode {
     Echo,
     /// Read but never answer (a half-open link, seen from the client).
     Silent,
+    /// Accept, then close at once (a flapping peer).
+    Hangup,
 }
 
 /// A line server on a loopback port, run as a task of the test's runtime.
@@ -257,6 +259,10 @@ impl LineServer {
                     conn = listener.accept() => {
                         let Ok((socket, _)) = conn else { return };
                         *accepted2.borrow_mut() += 1;
+                        if mode == Mode::Hangup {
+                            drop(socket);
+                            continue;
+                        }
                         let mut kicked = kick2.subscribe();
                         actix_rt::spawn(async move {
                             let mut framed = Framed::new(socket, LinesCodec::new());
