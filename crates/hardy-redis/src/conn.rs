@@ -46,6 +46,9 @@ pub struct RedisConn {
     down_since: Option<Instant>,
     /// Command timeouts since the last frame from the server.
     timeouts_in_a_row: u32,
+    /// Whether the current link has answered a request (past the handshake): a link that
+    /// did is a working one, and its drop is worth reconnecting at once.
+    link_answered: bool,
 }
 
 /// The address of the current incarnation of a supervised connection, if one runs.
@@ -62,6 +65,7 @@ impl RedisConn {
             sessions: Sessions::default(),
             down_since: None,
             timeouts_in_a_row: 0,
+            link_answered: false,
         }
     }
 
@@ -248,6 +252,7 @@ impl Connection for RedisConn {
         self.sessions.link = next_link_id();
         self.down_since = None;
         self.timeouts_in_a_row = 0;
+        self.link_answered = false;
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
         self.take_leftover(link.leftover, frames.read_buffer_mut(), cx);
@@ -292,6 +297,12 @@ impl Connection for RedisConn {
             .fail_pending(|| Error::Disconnected(reason.clone()));
         if self.config.exit_on_disconnection {
             Next::Stop(ExitReason::Error(format!("disconnected: {reason}")))
+        } else if std::mem::take(&mut self.link_answered) {
+            // The link completed the handshake and answered requests: the server works,
+            // so a network blip (a cut connection, a proxy restart) is repaired at once,
+            // however briefly the link was up. A link that never answered is left to the
+            // backoff policy, which damps a server that accepts and then closes.
+            Next::Connect
         } else {
             Next::Backoff
         }
@@ -299,6 +310,7 @@ impl Connection for RedisConn {
 
     fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
         self.timeouts_in_a_row = 0;
+        self.link_answered = true;
         if self.protocol == Protocol::Resp3 && frame.is_push() {
             tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame");
             return;
