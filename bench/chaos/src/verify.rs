@@ -30,12 +30,13 @@ impl Row {
 
     pub fn line(&self) -> String {
         format!(
-            "{}: {} commands, {} ok, {} errors, {} misaligned, {} without outcome, {} lost \
+            "{}: {} commands, {} ok, {} errors ({} maybe executed), {} misaligned, {} without outcome, {} lost \
              acked writes, {} extra INCRs, {} faults, {:.2?}",
             self.client,
             self.run.commands,
             self.run.ok,
             self.run.errors,
+            self.run.errors_maybe_executed,
             self.run.misaligned,
             self.run.without_outcome,
             self.lost_acked_writes,

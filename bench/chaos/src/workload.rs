@@ -26,6 +26,8 @@ pub struct Run {
     pub commands: usize,
     pub ok: usize,
     pub errors: usize,
+    /// Of `errors`, those reported as "may have run" (the rest never ran).
+    pub errors_maybe_executed: usize,
     pub misaligned: usize,
     pub without_outcome: usize,
     /// Acknowledged `SET`s: key and value.
@@ -40,6 +42,7 @@ impl Run {
         self.commands += other.commands;
         self.ok += other.ok;
         self.errors += other.errors;
+        self.errors_maybe_executed += other.errors_maybe_executed;
         self.misaligned += other.misaligned;
         self.without_outcome += other.without_outcome;
         self.acked_sets.extend(other.acked_sets);
@@ -132,6 +135,7 @@ async fn call(client: &Client, args: &[&str], run: &mut Run) -> Option<Result<Re
         }
         Ok(Err(failure)) => {
             run.errors += 1;
+            run.errors_maybe_executed += usize::from(failure.maybe_executed);
             Some(Err(failure.maybe_executed))
         }
         Err(_) => {
