@@ -9,7 +9,7 @@ use hardy_connection::{Builder, ConnState, ConnectionActor, Failure, StartError,
 use crate::conn::RedisConn;
 use crate::messages::{Batch, Command, NoReply};
 use crate::resp::{Frame, ServerError};
-use crate::{Cmd, Config, Error, FromRedis, Pipeline};
+use crate::{Cmd, Config, Error, FromRedis, Pipeline, TypeError};
 
 /// The actor that owns one connection to Redis.
 pub type RedisActor = ConnectionActor<RedisConn>;
@@ -84,8 +84,9 @@ impl Redis {
     }
 
     /// Starts a connection actor on the current arbiter and returns at once (async
-    /// connect): requests wait for the first connect, then fail fast with
-    /// [`Error::NotConnected`] while it reconnects.
+    /// connect): requests wait for the first connect; while it reconnects, they wait up
+    /// to [`Config::reconnect_wait`] after the outage began, then fail fast with
+    /// [`Error::NotConnected`].
     pub fn start(config: Config) -> Redis {
         let builder = Redis::builder(config);
         let state = builder.state_watch();
@@ -154,32 +155,31 @@ impl Redis {
     /// Sends the pipeline in one round trip and converts the replies, as one array, to
     /// `T`: a tuple, a `Vec`, or `Vec<Result<Frame, ServerError>>` to see each
     /// command's error separately (a Redis error in one does not fail the others).
+    ///
+    /// Converting to a `T` that cannot hold an error reply fails with [`Error::Server`],
+    /// whose [`ServerError::index`] is the first failed command's position.
     pub async fn pipeline<T: FromRedis>(&self, pipeline: Pipeline) -> Result<T, Error> {
         let frames = self.call(Batch(pipeline.into_cmds())).await?;
-        T::from_redis(Frame::Array(frames)).map_err(Error::from)
+        convert_elements(frames)
     }
 
     /// Runs the pipeline as a transaction (`MULTI` … `EXEC`, one round trip) and converts
-    /// `EXEC`'s replies to `T`. [`Error::WatchAborted`] when a `WATCH`ed key changed;
-    /// when Redis refused to queue a command (and so discarded the transaction with
-    /// `EXECABORT`), [`Error::Server`] with the refused command's error, which says what
-    /// to fix.
+    /// `EXEC`'s replies to `T`, as [`pipeline`](Self::pipeline) does (an error reply of
+    /// one command is [`Error::Server`] with its index, unless `T` keeps errors as values).
     ///
-    /// `WATCH` on a shared connection is only reliable while no other caller runs a
-    /// transaction on it at the same time: use a dedicated connection for optimistic
-    /// locking.
+    /// - [`Error::WatchAborted`] when a `WATCH`ed key changed: nothing ran.
+    /// - [`Error::Server`] with the refused command's error and index when Redis refused
+    ///   to queue a command (and so discarded the transaction with `EXECABORT`): nothing
+    ///   ran, and the error says what to fix.
+    /// - [`Error::MultiRefused`] when Redis refused `MULTI` itself (an ACL): Redis then
+    ///   ran the commands one by one, so they may have run.
+    ///
+    /// For optimistic locking, use [`watch`](Self::watch) or
+    /// [`optimistic`](Self::optimistic): a `WATCH` sent with [`command`](Self::command)
+    /// does not survive a reconnect, and `transaction` would then run unguarded.
     pub async fn transaction<T: FromRedis>(&self, pipeline: Pipeline) -> Result<T, Error> {
-        let mut frames = self.call(Batch(pipeline.into_transaction())).await?;
-        let exec = frames.pop().unwrap_or(Frame::Null);
-        if let Some(refused) = frames.into_iter().find(Frame::is_error) {
-            if exec.is_error() {
-                return Err(server_error(refused));
-            }
-        }
-        match exec {
-            Frame::Null => Err(Error::WatchAborted),
-            exec => convert(exec),
-        }
+        let frames = self.call(Batch(pipeline.into_transaction())).await?;
+        exec_result(frames)
     }
 
     /// Sends the commands without asking for replies (`CLIENT REPLY OFF` … `ON`): resolves
@@ -189,7 +189,7 @@ impl Redis {
         self.call(NoReply(pipeline.into_cmds())).await
     }
 
-    async fn call<M, R>(&self, msg: M) -> Result<R, Error>
+    pub(crate) async fn call<M, R>(&self, msg: M) -> Result<R, Error>
     where
         M: Message<Result = Result<R, Error>> + Send + 'static,
         R: Send + 'static,
@@ -255,6 +255,50 @@ pub(crate) fn expect_ok(frame: Frame) -> Result<Frame, Error> {
     }
 }
 
-fn convert<T: FromRedis>(frame: Frame) -> Result<T, Error> {
-    T::from_redis(expect_ok(frame)?).map_err(Error::from)
+pub(crate) fn convert<T: FromRedis>(frame: Frame) -> Result<T, Error> {
+    T::from_redis(expect_ok(frame)?).map_err(|e| match e {
+        // An error reply nested in the reply (a script's table): still Redis' answer.
+        TypeError::ServerError(error) => Error::Server(error),
+        other => Error::Type(other),
+    })
+}
+
+/// Converts the replies of a pipeline (or `EXEC`'s array) as one array. An error reply
+/// that the target cannot hold becomes [`Error::Server`] carrying its index: conversions
+/// go in order, so the error that stopped one is the first error reply.
+fn convert_elements<T: FromRedis>(frames: Vec<Frame>) -> Result<T, Error> {
+    let first_error = frames.iter().position(Frame::is_error);
+    T::from_redis(Frame::Array(frames)).map_err(|e| match (e, first_error) {
+        (TypeError::ServerError(error), Some(index)) => Error::Server(error.at(index)),
+        (TypeError::ServerError(error), None) => Error::Server(error),
+        (other, _) => Error::Type(other),
+    })
+}
+
+/// The outcome of a transaction from its replies: `MULTI`'s, one per queued command,
+/// then `EXEC`'s.
+pub(crate) fn exec_result<T: FromRedis>(mut frames: Vec<Frame>) -> Result<T, Error> {
+    let exec = frames.pop().unwrap_or(Frame::Null);
+    let mut replies = frames.into_iter();
+    if let Some(multi) = replies.next().filter(Frame::is_error) {
+        // Redis ran every queued command on its own; EXEC then failed "without MULTI".
+        return Err(match ServerError::from_frame(multi) {
+            Ok(e) => Error::MultiRefused(e),
+            Err(_) => Error::UnexpectedReply,
+        });
+    }
+    if exec.is_error() {
+        if let Some((index, refused)) = replies.enumerate().find(|(_, f)| f.is_error()) {
+            return Err(match ServerError::from_frame(refused) {
+                Ok(e) => Error::Server(e.at(index)),
+                Err(_) => Error::UnexpectedReply,
+            });
+        }
+        return Err(server_error(exec));
+    }
+    match exec.into_value() {
+        Frame::Null => Err(Error::WatchAborted),
+        Frame::Array(items) => convert_elements(items),
+        other => convert(other),
+    }
 }

@@ -18,6 +18,21 @@ use crate::Error;
 /// The default cap on requests awaiting replies on one connection.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
 
+/// The default health-check interval: a `PING` this long after the last one while
+/// connected ([`Config::health_check`]).
+pub const DEFAULT_HEALTH_CHECK: Duration = Duration::from_secs(10);
+
+/// The default idle time before TCP keepalive probes start ([`Config::tcp_keepalive`]).
+pub const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+
+/// The default number of command timeouts in a row that drop the link
+/// ([`Config::max_consecutive_timeouts`]).
+pub const DEFAULT_MAX_CONSECUTIVE_TIMEOUTS: u32 = 3;
+
+/// How long, by default, a request made while the link is down waits for the reconnect
+/// ([`Config::reconnect_wait`]).
+pub const DEFAULT_RECONNECT_WAIT: Duration = Duration::from_secs(1);
+
 /// A password: kept out of `Debug`, `Display` and logs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Arc<str>);
@@ -87,7 +102,11 @@ pub struct Config {
     pub(crate) queue_while_disconnected: usize,
     pub(crate) max_in_flight: usize,
     pub(crate) health_check: Option<Duration>,
+    pub(crate) tcp_keepalive: Option<Duration>,
+    pub(crate) max_consecutive_timeouts: u32,
+    pub(crate) reconnect_wait: Duration,
     pub(crate) limits: Limits,
+    pub(crate) allow_blocking: bool,
 }
 
 impl Config {
@@ -95,8 +114,10 @@ impl Config {
     ///
     /// Defaults: database 0, no credentials, RESP3 (falling back to RESP2), connect
     /// timeout 5 s, command timeout 5 s, backoff 500 ms × 1.5 up to 30 s with jitter
-    /// (Redix's), reconnect after a disconnection, no queueing while disconnected, no
-    /// health check, at most [`DEFAULT_MAX_IN_FLIGHT`] requests awaiting replies,
+    /// (Redix's), reconnect after a disconnection, requests made while disconnected wait
+    /// up to 1 s for the reconnect ([`reconnect_wait`](Self::reconnect_wait)), a health
+    /// check every 10 s, TCP keepalive after 60 s idle, the link dropped after 3 command
+    /// timeouts in a row, at most [`DEFAULT_MAX_IN_FLIGHT`] requests awaiting replies,
     /// [`Limits::default`].
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         Config {
@@ -116,8 +137,12 @@ impl Config {
             exit_on_disconnection: false,
             queue_while_disconnected: 0,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-            health_check: None,
+            health_check: Some(DEFAULT_HEALTH_CHECK),
+            tcp_keepalive: Some(DEFAULT_TCP_KEEPALIVE),
+            max_consecutive_timeouts: DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
+            reconnect_wait: DEFAULT_RECONNECT_WAIT,
             limits: Limits::default(),
+            allow_blocking: false,
         }
     }
 
@@ -180,7 +205,20 @@ impl Config {
                 }
             }
         }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks the options that only make sense together; run before every connect.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.username.is_some() && self.password.is_none() {
+            return Err(Error::Config(
+                "a username without a password: Redis authenticates a user with both \
+                 (redis://user:password@host, or Config::password)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The database to `SELECT` after connecting.
@@ -201,7 +239,8 @@ impl Config {
         self.database = db;
         self
     }
-    /// Authenticates as this ACL user (Redis 6+); needs a password too.
+    /// Authenticates as this ACL user (Redis 6+); needs a [`password`](Self::password)
+    /// too: a username alone is a configuration error when connecting.
     pub fn username(mut self, user: impl Into<String>) -> Self {
         self.username = Some(user.into());
         self
@@ -262,8 +301,21 @@ impl Config {
         self.exit_on_disconnection = yes;
         self
     }
-    /// While disconnected, keeps up to `n` commands and sends them once reconnected,
-    /// instead of failing them with [`Error::NotConnected`] (default 0: fail at once).
+    /// How long a request made while the link is down waits for the reconnect (default
+    /// 1 s), counted from when the link went down: a short outage (a failover, a proxy
+    /// restart, a dropped connection) costs callers a short wait, not an error. Requests
+    /// still waiting at the end of it, or at their command timeout if that comes first,
+    /// fail with [`Error::NotConnected`] (they were never sent); once an outage has lasted
+    /// longer, requests fail at once, so nothing hangs while Redis stays away. At most
+    /// [`max_in_flight`](Self::max_in_flight) requests wait. Zero: fail at once.
+    pub fn reconnect_wait(mut self, wait: Duration) -> Self {
+        self.reconnect_wait = wait;
+        self
+    }
+    /// While disconnected, keeps up to `n` commands for as long as the outage lasts (up
+    /// to their command timeout) and sends them once reconnected, instead of failing them
+    /// with [`Error::NotConnected`] after the [`reconnect_wait`](Self::reconnect_wait)
+    /// (default 0).
     pub fn queue_while_disconnected(mut self, n: usize) -> Self {
         self.queue_while_disconnected = n;
         self
@@ -275,11 +327,47 @@ impl Config {
         self.max_in_flight = n.max(1);
         self
     }
-    /// Sends a `PING` every `interval` while connected; no answer within the command
-    /// timeout (or 5 s when there is none) drops the link. Detects half-open links. A zero
+    /// Sends a `PING` every `interval` while connected (default 10 s); no answer within
+    /// the command timeout (or 5 s when there is none) drops the link. Detects half-open
+    /// links: a server gone after a failover or a partition, with nothing to send. A zero
     /// interval turns the check off.
     pub fn health_check(mut self, interval: Duration) -> Self {
         self.health_check = Some(interval).filter(|i| !i.is_zero());
+        self
+    }
+    /// Turns on TCP keepalive, probing after `idle` without traffic (default 60 s), so the
+    /// operating system drops a link whose peer vanished. A zero `idle` turns it off.
+    pub fn tcp_keepalive(mut self, idle: Duration) -> Self {
+        self.tcp_keepalive = Some(idle).filter(|i| !i.is_zero());
+        self
+    }
+    /// Drops the link after `n` command timeouts in a row, with no reply from the server
+    /// in between (default 3): after a failover or a partition, callers then get a fresh
+    /// link instead of one timeout after another until TCP gives up. Its in-flight
+    /// requests fail with [`Error::Disconnected`]. 0 never drops it for timeouts.
+    pub fn max_consecutive_timeouts(mut self, n: u32) -> Self {
+        self.max_consecutive_timeouts = n;
+        self
+    }
+    /// Allows blocking commands (`BLPOP`, `BRPOP`, `BLMOVE`, `BRPOPLPUSH`, `BZPOPMIN`,
+    /// `BZPOPMAX`, `BLMPOP`, `BZMPOP`, `XREAD`/`XREADGROUP` with `BLOCK`, `WAIT`,
+    /// `WAITAOF`), refused by default with [`Error::Config`].
+    ///
+    /// A blocking command holds the whole connection until it returns, so every other
+    /// request on it waits (and times out), and a reply that arrives after its caller
+    /// timed out is read and discarded: a popped job is lost. Turn this on only for a
+    /// connection of its own, used by one consumer at a time, and with a command timeout
+    /// longer than the block (or [`no_command_timeout`](Self::no_command_timeout)).
+    ///
+    /// ```no_run
+    /// use hardy_redis::{cmd, Config, Redis};
+    /// # async fn demo(config: Config) -> Result<(), hardy_redis::Error> {
+    /// let queue = Redis::connect(config.allow_blocking_commands(true).no_command_timeout()).await?;
+    /// let job: Option<(String, String)> = queue.command(cmd("BLPOP").arg("jobs").arg(0)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_blocking_commands(mut self, yes: bool) -> Self {
+        self.allow_blocking = yes;
         self
     }
     /// Limits on what the server may send (bulk length, aggregate length, depth).

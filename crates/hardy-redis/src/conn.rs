@@ -24,6 +24,7 @@ use crate::config::{Config, Protocol};
 use crate::handshake::{self, Link};
 use crate::resp::{Frame, ProtocolError, RespDecoder};
 use crate::slots::{Deadline, Slot, Slots};
+use crate::watch::{next_link_id, Sessions};
 use crate::{Error, RedisActor};
 
 /// The Redis protocol state behind a [`RedisActor`](crate::RedisActor).
@@ -37,6 +38,17 @@ pub struct RedisConn {
     protocol: Protocol,
     /// Where this incarnation publishes its address, for handles that follow restarts.
     registry: Option<Arc<AddrCell>>,
+    /// The current link's id and watch epoch, for `WATCH` sessions.
+    pub(crate) sessions: Sessions,
+    /// When the current outage began (the link dropped, or the first connect failed);
+    /// `None` while connected. Requests wait for the reconnect until
+    /// `reconnect_wait` after it.
+    down_since: Option<Instant>,
+    /// Command timeouts since the last frame from the server.
+    timeouts_in_a_row: u32,
+    /// Whether the current link has answered a request (past the handshake): a link that
+    /// did is a working one, and its drop is worth reconnecting at once.
+    link_answered: bool,
 }
 
 /// The address of the current incarnation of a supervised connection, if one runs.
@@ -50,6 +62,10 @@ impl RedisConn {
             slots: Rc::default(),
             protocol: Protocol::Resp2,
             registry,
+            sessions: Sessions::default(),
+            down_since: None,
+            timeouts_in_a_row: 0,
+            link_answered: false,
         }
     }
 
@@ -70,6 +86,17 @@ impl RedisConn {
             writer.with_buffer(encode);
             return Dispatch::Sent(self.slots.clone(), self.deadline());
         }
+        let now = Instant::now();
+        if let Some(wait_end) = self.reconnect_wait_end().filter(|&end| end > now) {
+            // A short outage: wait for the reconnect, up to the end of the wait and within
+            // the command timeout.
+            let cap = self.config.max_in_flight;
+            if self.slots.borrow().queued() >= cap {
+                return Dispatch::Fail(Error::Overloaded(cap));
+            }
+            let deadline = self.deadline().map_or(wait_end, |d| d.min(wait_end));
+            return Dispatch::Queued(self.slots.clone(), encoded(encode), Some(deadline));
+        }
         let cap = self.config.queue_while_disconnected;
         if cap == 0 {
             return Dispatch::Fail(Error::NotConnected);
@@ -77,9 +104,29 @@ impl RedisConn {
         if self.slots.borrow().queued() >= cap {
             return Dispatch::Fail(Error::QueueFull(cap));
         }
-        let mut bytes = BytesMut::new();
-        encode(&mut bytes);
-        Dispatch::Queued(self.slots.clone(), bytes, self.deadline())
+        Dispatch::Queued(self.slots.clone(), encoded(encode), self.deadline())
+    }
+
+    /// Until when requests made during the current outage wait for the reconnect.
+    fn reconnect_wait_end(&self) -> Option<Instant> {
+        let wait = self.config.reconnect_wait;
+        (!wait.is_zero())
+            .then_some(self.down_since?)
+            .map(|since| since + wait)
+    }
+
+    /// The outage began now, unless it already had.
+    fn went_down(&mut self) {
+        self.down_since.get_or_insert_with(Instant::now);
+    }
+
+    /// Writes a request of a `WATCH` session: only onto the current link, never into the
+    /// reconnect queue (a new link would not hold the session's watches).
+    pub(crate) fn dispatch_on_link(&mut self, encode: impl FnOnce(&mut BytesMut)) -> Dispatch {
+        if !self.writer.as_ref().is_some_and(|w| w.is_open()) {
+            return Dispatch::Fail(Error::WatchAborted);
+        }
+        self.dispatch(encode)
     }
 
     /// Bytes read past the handshake's last reply: nobody has asked anything yet, so a
@@ -111,13 +158,29 @@ impl RedisConn {
             .map(|limit| Instant::now() + limit)
     }
 
-    /// Answers the requests whose command timeout has passed.
-    fn expire(&self, limit: Duration, cx: &mut Ctx<'_, Self>) {
-        if self.slots.borrow_mut().expire(Instant::now(), limit) {
+    /// Answers the requests whose command timeout (or reconnect wait) has passed; drops
+    /// the link when the server has let too many time out in a row.
+    fn expire(&mut self, cx: &mut Ctx<'_, Self>) {
+        let limit = self.config.command_timeout.unwrap_or_default();
+        let expired = self.slots.borrow_mut().expire(Instant::now(), limit);
+        if expired.reply_mode_unknown {
             tracing::warn!(peer = %self.config.peer(), "a noreply request timed out: its reply mode is unknown, dropping the link");
+            return cx.disconnect(Failure::Error(Error::Timeout(limit)));
+        }
+        let timed_out = u32::try_from(expired.timed_out).unwrap_or(u32::MAX);
+        self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(timed_out);
+        let max = self.config.max_consecutive_timeouts;
+        if timed_out > 0 && max > 0 && self.timeouts_in_a_row >= max && cx.is_connected() {
+            tracing::warn!(peer = %self.config.peer(), timeouts = self.timeouts_in_a_row, "commands keep timing out: dropping the link");
             cx.disconnect(Failure::Error(Error::Timeout(limit)));
         }
     }
+}
+
+fn encoded(encode: impl FnOnce(&mut BytesMut)) -> BytesMut {
+    let mut bytes = BytesMut::new();
+    encode(&mut bytes);
+    bytes
 }
 
 /// What the handler decided for a request; completed when actix hands over the reply
@@ -164,10 +227,11 @@ impl Connection for RedisConn {
 
     fn init(&mut self, cx: &mut Ctx<'_, Self>) -> Next {
         self.register(Some(cx.address()));
-        if let Some(limit) = self.config.command_timeout {
+        let wait = Some(self.config.reconnect_wait).filter(|w| !w.is_zero());
+        if let Some(limit) = self.config.command_timeout.into_iter().chain(wait).min() {
             cx.context()
                 .run_interval(sweep_interval(limit), move |act, ctx| {
-                    act.with_ctx(ctx, |conn, cx| conn.expire(limit, cx))
+                    act.with_ctx(ctx, |conn, cx| conn.expire(cx))
                 });
         }
         // actix parks a sender once 16 messages wait (its default) and `Addr::send` then
@@ -185,6 +249,10 @@ impl Connection for RedisConn {
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
         self.protocol = link.protocol;
+        self.sessions.link = next_link_id();
+        self.down_since = None;
+        self.timeouts_in_a_row = 0;
+        self.link_answered = false;
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
         self.take_leftover(link.leftover, frames.read_buffer_mut(), cx);
@@ -204,6 +272,7 @@ impl Connection for RedisConn {
     }
 
     fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
+        self.went_down();
         match failure {
             Failure::Error(Error::Handshake { ref error, .. }) if busy(error) => {
                 tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
@@ -220,18 +289,28 @@ impl Connection for RedisConn {
 
     fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
         self.writer = None;
+        self.sessions.link = 0;
+        self.went_down();
         let reason: Arc<str> = failure.to_string().into();
         self.slots
             .borrow_mut()
             .fail_pending(|| Error::Disconnected(reason.clone()));
         if self.config.exit_on_disconnection {
             Next::Stop(ExitReason::Error(format!("disconnected: {reason}")))
+        } else if std::mem::take(&mut self.link_answered) {
+            // The link completed the handshake and answered requests: the server works,
+            // so a network blip (a cut connection, a proxy restart) is repaired at once,
+            // however briefly the link was up. A link that never answered is left to the
+            // backoff policy, which damps a server that accepts and then closes.
+            Next::Connect
         } else {
             Next::Backoff
         }
     }
 
     fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
+        self.timeouts_in_a_row = 0;
+        self.link_answered = true;
         if self.protocol == Protocol::Resp3 && frame.is_push() {
             tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame");
             return;
@@ -269,6 +348,7 @@ impl Connection for RedisConn {
     fn stopped(&mut self, reason: &ExitReason) {
         self.register(None);
         self.writer = None;
+        self.sessions.link = 0;
         let reason: Arc<str> = reason.to_string().into();
         let mut slots = self.slots.borrow_mut();
         // Written requests may have run; kept ones never did.

@@ -10,12 +10,13 @@ use crate::value::TypeError;
 ///
 /// | variant | did the command run? | what to do |
 /// |---|---|---|
-/// | [`NotConnected`](Error::NotConnected) | no | retry later, or enable `queue_while_disconnected` |
+/// | [`NotConnected`](Error::NotConnected) | no | the link stayed down past `reconnect_wait`: retry later, or enable `queue_while_disconnected` |
 /// | [`Disconnected`](Error::Disconnected) | maybe | retry if the command is idempotent |
 /// | [`Timeout`](Error::Timeout) | maybe | retry if idempotent; raise the timeout for slow commands |
 /// | [`Server`](Error::Server) | yes, and Redis refused it | fix the command or the data |
 /// | [`Type`](Error::Type) | yes | ask for another Rust type |
 /// | [`WatchAborted`](Error::WatchAborted) | no | re-read the watched keys and retry |
+/// | [`MultiRefused`](Error::MultiRefused) | yes, one by one, outside a transaction | do not retry blindly: check what ran; fix the ACL |
 /// | [`QueueFull`](Error::QueueFull) | no | slow down, or raise the queue size |
 /// | [`Overloaded`](Error::Overloaded) | no | slow down; check the server; or raise `max_in_flight` |
 /// | [`Config`](Error::Config) / [`Handshake`](Error::Handshake) | no | fix the configuration |
@@ -38,7 +39,8 @@ pub enum Error {
     /// reply, if any, is read and discarded.
     #[error("no reply from Redis within {0:?}: the command may or may not have run")]
     Timeout(Duration),
-    /// Redis answered with an error reply.
+    /// Redis answered with an error reply. For one command of a pipeline or of a
+    /// transaction's `EXEC`, [`ServerError::index`] says which.
     #[error("Redis replied with an error: {0}")]
     Server(ServerError),
     /// The reply did not convert to the requested Rust type.
@@ -47,6 +49,15 @@ pub enum Error {
     /// `EXEC` answered null: a `WATCH`ed key changed, and the transaction did not run.
     #[error("the transaction did not run: a WATCHed key changed; re-read and retry")]
     WatchAborted,
+    /// Redis refused `MULTI` (an ACL without `+multi`, for example). Redis then ran the
+    /// transaction's commands one by one, as ordinary commands, and refused `EXEC`: the
+    /// body may have run, without a transaction's guarantees. Retrying would run it again.
+    #[error(
+        "Redis refused MULTI ({0}): the transaction's commands may have run one by one, \
+         outside a transaction; check their effects before retrying, and allow MULTI and \
+         EXEC in the user's ACL"
+    )]
+    MultiRefused(ServerError),
     /// Too many commands are already waiting for the connection to come back.
     #[error("{0} commands are already waiting for a connection to Redis: slow down, or raise queue_while_disconnected")]
     QueueFull(usize),
@@ -99,6 +110,9 @@ impl Error {
 
     /// Whether the command may have run on the server even though no reply came back.
     pub fn maybe_executed(&self) -> bool {
-        matches!(self, Error::Disconnected(_) | Error::Timeout(_))
+        matches!(
+            self,
+            Error::Disconnected(_) | Error::Timeout(_) | Error::MultiRefused(_)
+        )
     }
 }

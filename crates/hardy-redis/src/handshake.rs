@@ -6,6 +6,8 @@
 //! password, missing ACL permission, bad database): it is reported as
 //! [`Error::Handshake`], which stops the actor instead of retrying forever.
 
+use std::time::Duration;
+
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -39,8 +41,12 @@ struct Handshake {
 
 /// Connects to the configured server and runs the handshake.
 pub(crate) async fn open(config: &Config) -> Result<Link, Error> {
+    config.validate()?;
     let stream = TcpStream::connect((config.host.as_str(), config.port)).await?;
     stream.set_nodelay(true)?;
+    if let Some(idle) = config.tcp_keepalive {
+        set_keepalive(&stream, idle)?;
+    }
     let mut hs = Handshake {
         stream,
         buf: BytesMut::with_capacity(4096),
@@ -140,6 +146,15 @@ impl Handshake {
             }
         }
     }
+}
+
+/// TCP keepalive: probes after `idle` without traffic, then every sixth of that (at least
+/// a second), so a vanished peer is noticed by the OS even when nothing is sent.
+fn set_keepalive(stream: &TcpStream, idle: Duration) -> std::io::Result<()> {
+    let keepalive = socket2::TcpKeepalive::new().with_time(idle);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+    let keepalive = keepalive.with_interval((idle / 6).max(Duration::from_secs(1)));
+    socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive)
 }
 
 fn server_error(frame: Frame) -> Result<Frame, ServerError> {

@@ -16,10 +16,14 @@ pub mod resp;
 mod slots;
 mod supervised;
 pub mod value;
+mod watch;
 
 pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
-pub use config::{Config, Protocol, Secret, DEFAULT_MAX_IN_FLIGHT};
+pub use config::{
+    Config, Protocol, Secret, DEFAULT_HEALTH_CHECK, DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_RECONNECT_WAIT, DEFAULT_TCP_KEEPALIVE,
+};
 pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;
@@ -30,3 +34,4 @@ pub use pipeline::Pipeline;
 pub use resp::{Frame, ServerError};
 pub use supervised::child_spec;
 pub use value::{FromRedis, TypeError};
+pub use watch::Watch;

@@ -74,9 +74,15 @@ impl<M: Message> Enqueued<M> {
 }
 
 /// Commands that would break reply matching, or other callers' commands, on a shared
-/// connection.
-fn refuse(cmd: &Cmd) -> Option<Error> {
+/// connection. `blocking_allowed` when the connection was configured for blocking
+/// commands ([`Config::allow_blocking_commands`](crate::Config::allow_blocking_commands)).
+pub(crate) fn refuse(cmd: &Cmd, blocking_allowed: bool) -> Option<Error> {
     let name = cmd.name();
+    if !blocking_allowed && is_blocking(cmd) {
+        return Some(Error::Config(format!(
+            "{name} blocks the connection until it returns: every other caller's command              would wait behind it (and time out), and a reply arriving after its caller gave              up would be lost. Run it on a connection of its own:              Redis::connect(config.allow_blocking_commands(true).no_command_timeout())"
+        )));
+    }
     let why = match name {
         "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "MONITOR" => {
             "puts the connection in a push-only mode; it cannot share a pipelined connection \
@@ -99,10 +105,26 @@ fn refuse(cmd: &Cmd) -> Option<Error> {
     Some(Error::Config(format!("{name} {why}")))
 }
 
+/// Whether `cmd` makes Redis hold the connection until data arrives or a timeout passes:
+/// `BLPOP` and friends, `XREAD`/`XREADGROUP` with `BLOCK`, `WAIT`, `WAITAOF`.
+fn is_blocking(cmd: &Cmd) -> bool {
+    match cmd.name() {
+        "BLPOP" | "BRPOP" | "BLMOVE" | "BRPOPLPUSH" | "BZPOPMIN" | "BZPOPMAX" | "BLMPOP"
+        | "BZMPOP" | "WAIT" | "WAITAOF" => true,
+        // The options come before STREAMS; after it, a key or ID could be named "block".
+        "XREAD" | "XREADGROUP" => cmd
+            .args()
+            .skip(1)
+            .take_while(|a| !a.eq_ignore_ascii_case(b"STREAMS"))
+            .any(|a| a.eq_ignore_ascii_case(b"BLOCK")),
+        _ => false,
+    }
+}
+
 /// The refusals for a pipeline: as for single commands, except that a whole transaction
 /// (`MULTI` first, `EXEC` or `DISCARD` last, none in between) is written as one piece and
 /// cannot take in other callers' commands.
-fn first_refusal(cmds: &[Cmd]) -> Option<Error> {
+fn first_refusal(cmds: &[Cmd], blocking_allowed: bool) -> Option<Error> {
     let body = match cmds {
         [first, body @ .., last]
             if first.name() == "MULTI" && matches!(last.name(), "EXEC" | "DISCARD") =>
@@ -111,16 +133,21 @@ fn first_refusal(cmds: &[Cmd]) -> Option<Error> {
         }
         all => all,
     };
-    body.iter().find_map(refuse)
+    body.iter().find_map(|cmd| refuse(cmd, blocking_allowed))
 }
 
 impl Handle<Command> for RedisConn {
     type Result = Enqueued<Command>;
 
     fn handle(&mut self, Command(cmd): Command, _cx: &mut Ctx<'_, Self>) -> Enqueued<Command> {
-        let dispatch = match refuse(&cmd) {
+        let dispatch = match refuse(&cmd, self.config.allow_blocking) {
             Some(err) => Dispatch::Fail(err),
-            None => self.dispatch(|buf| cmd.write_to(buf)),
+            None => {
+                if cmd.name() == "UNWATCH" {
+                    self.sessions.clear_watches();
+                }
+                self.dispatch(|buf| cmd.write_to(buf))
+            }
         };
         Enqueued::new(dispatch, 1, |tx, _| Slot::One(tx))
     }
@@ -130,13 +157,16 @@ impl Handle<Batch> for RedisConn {
     type Result = Enqueued<Batch>;
 
     fn handle(&mut self, Batch(cmds): Batch, _cx: &mut Ctx<'_, Self>) -> Enqueued<Batch> {
-        let dispatch = if let Some(err) = first_refusal(&cmds) {
+        let dispatch = if let Some(err) = first_refusal(&cmds, self.config.allow_blocking) {
             Dispatch::Fail(err)
         } else if cmds.is_empty() {
             Dispatch::Fail(Error::Config(
                 "an empty pipeline: add commands first".into(),
             ))
         } else {
+            if cmds.iter().any(|c| matches!(c.name(), "EXEC" | "UNWATCH")) {
+                self.sessions.clear_watches();
+            }
             self.dispatch(|buf| {
                 buf.reserve(cmds.iter().map(Cmd::encoded_len).sum());
                 for cmd in &cmds {
@@ -156,7 +186,8 @@ impl Handle<NoReply> for RedisConn {
     type Result = Enqueued<NoReply>;
 
     fn handle(&mut self, NoReply(cmds): NoReply, _cx: &mut Ctx<'_, Self>) -> Enqueued<NoReply> {
-        let dispatch = match cmds.iter().find_map(refuse) {
+        let blocking = self.config.allow_blocking;
+        let dispatch = match cmds.iter().find_map(|cmd| refuse(cmd, blocking)) {
             Some(err) => Dispatch::Fail(err),
             None => self.dispatch(|buf| {
                 crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);

@@ -21,6 +21,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::resp::{Frame, ServerError};
+use crate::watch::{Session, SessionReply};
 use crate::Error;
 
 /// Where one request's replies go.
@@ -32,6 +33,14 @@ pub(crate) enum Slot {
         left: usize,
         frames: Vec<Frame>,
         tx: Option<OneshotSender<Result<Vec<Frame>, Error>>>,
+    },
+    /// Commands of a `WATCH` session (see `watch.rs`): like `Many`, and answered with
+    /// the session they ran in.
+    Session {
+        left: usize,
+        frames: Vec<Frame>,
+        session: Session,
+        tx: Option<OneshotSender<SessionReply>>,
     },
     /// `CLIENT REPLY OFF`, commands, `CLIENT REPLY ON`: normally one reply (the `ON`'s
     /// OK). If the server refused `OFF` (a managed Redis may block `CLIENT`), it answers
@@ -55,6 +64,7 @@ impl Slot {
         match self {
             Slot::One(tx) => send(tx.take(), Err(err)),
             Slot::Many { tx, .. } => send(tx.take(), Err(err)),
+            Slot::Session { tx, .. } => send(tx.take(), Err(err)),
             Slot::NoReply { tx, .. } => send(tx.take(), Err(err)),
         }
     }
@@ -68,6 +78,17 @@ fn send<T>(tx: Option<OneshotSender<T>>, value: T) {
         // The caller may have timed out and gone: its reply is simply dropped.
         let _ = tx.send(value);
     }
+}
+
+/// What one sweep of the deadlines found.
+#[derive(Debug, Default)]
+pub(crate) struct Expired {
+    /// Written requests that timed out now.
+    pub(crate) timed_out: usize,
+    /// A `noreply` request was among them: the connection's reply mode is then unknown
+    /// (`CLIENT REPLY ON` may have been refused while replies were off), and the link
+    /// must be dropped.
+    pub(crate) reply_mode_unknown: bool,
 }
 
 /// The reply slots of the current link, and requests kept while disconnected.
@@ -114,25 +135,24 @@ impl Slots {
 
     /// Answers every request whose deadline has passed: `Timeout` for those written (their
     /// slot stays, for the late reply), `NotConnected` for those still kept for a
-    /// connection (never sent, so dropped). Returns `true` when a `noreply` request was
-    /// among them: the connection's reply mode is then unknown (`CLIENT REPLY ON` may have
-    /// been refused while replies were off), and the link must be dropped.
-    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) -> bool {
-        let mut reply_mode_unknown = false;
+    /// connection (never sent, so dropped).
+    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) -> Expired {
+        let mut expired = Expired::default();
         while let Some((slot, Some(deadline))) = self.pending.get_mut(self.expired) {
             if *deadline > now {
                 break;
             }
-            reply_mode_unknown |= matches!(slot, Slot::NoReply { .. });
+            expired.reply_mode_unknown |= matches!(slot, Slot::NoReply { .. });
             slot.answer(Error::Timeout(limit));
             self.expired += 1;
+            expired.timed_out += 1;
         }
         while matches!(self.queued.front(), Some((_, _, Some(d))) if *d <= now) {
             if let Some((_, slot, _)) = self.queued.pop_front() {
                 slot.fail(Error::NotConnected);
             }
         }
-        reply_mode_unknown
+        expired
     }
 
     /// Hands `frame` to the request at the front. `Err(frame)` when no request is
@@ -153,6 +173,21 @@ impl Slots {
                 if *left == 0 {
                     if let Some(Slot::Many { frames, tx, .. }) = self.pop_front() {
                         send(tx, Ok(frames));
+                    }
+                }
+            }
+            Slot::Session { left, frames, .. } => {
+                frames.push(frame);
+                *left -= 1;
+                if *left == 0 {
+                    if let Some(Slot::Session {
+                        frames,
+                        session,
+                        tx,
+                        ..
+                    }) = self.pop_front()
+                    {
+                        send(tx, Ok((session, frames)));
                     }
                 }
             }

@@ -123,9 +123,13 @@ async fn client_kill_mid_pipeline_fails_whole_pipelines_and_never_misaligns() {
 #[actix_rt::test]
 async fn a_paused_server_times_commands_out_and_later_replies_stay_aligned() {
     let server = RedisServer::start().expect("redis-server");
-    let redis = Redis::connect(config(&server).command_timeout(Duration::from_secs(2)))
-        .await
-        .unwrap();
+    let redis = Redis::connect(
+        config(&server)
+            .command_timeout(Duration::from_secs(2))
+            .max_consecutive_timeouts(0),
+    )
+    .await
+    .unwrap();
     server.pause().unwrap();
     tokio::time::pause();
     let stalled = join_all((0..50).map(|i| echo(&redis, format!("stalled-{i}")))).await;
@@ -196,7 +200,7 @@ async fn a_server_down_at_start_is_retried_with_backoff_until_it_is_up() {
 #[actix_rt::test]
 async fn while_disconnected_commands_fail_at_once_with_not_connected() {
     let mut server = RedisServer::start().expect("redis-server");
-    let redis = Redis::connect(config(&server).backoff(
+    let redis = Redis::connect(config(&server).reconnect_wait(Duration::ZERO).backoff(
         Duration::from_secs(60),
         1.0,
         Duration::from_secs(60),
@@ -215,9 +219,13 @@ async fn while_disconnected_commands_fail_at_once_with_not_connected() {
 #[actix_rt::test]
 async fn an_opt_in_queue_keeps_commands_until_the_connection_is_back() {
     let mut server = RedisServer::start().expect("redis-server");
-    let redis = Redis::connect(config(&server).queue_while_disconnected(10))
-        .await
-        .unwrap();
+    let redis = Redis::connect(
+        config(&server)
+            .queue_while_disconnected(10)
+            .reconnect_wait(Duration::ZERO),
+    )
+    .await
+    .unwrap();
     let mut changes = redis.state().changes();
     server.kill().unwrap();
     next_change(&mut changes, is_backoff).await;
@@ -318,6 +326,7 @@ async fn a_queued_command_still_unsent_at_its_deadline_fails_with_not_connected(
     let redis = Redis::connect(
         config(&server)
             .queue_while_disconnected(10)
+            .reconnect_wait(Duration::ZERO)
             .command_timeout(Duration::from_secs(1))
             .backoff(Duration::from_secs(60), 1.0, Duration::from_secs(60)),
     )

@@ -401,7 +401,9 @@ fn bulk_longer_than_the_limit_is_rejected_before_its_payload_arrives() {
 
 #[test]
 fn absurd_announced_length_under_an_unbounded_limit_waits_without_allocating_it() {
-    let limits = Limits::default().with_max_bulk_len(usize::MAX);
+    let limits = Limits::default()
+        .with_max_bulk_len(usize::MAX)
+        .with_max_frame_size(usize::MAX);
     let mut decoder = RespDecoder::new(limits);
     let mut buf = BytesMut::from(&b"$4611686018427387904\r\nabc"[..]);
     assert_eq!(decoder.decode(&mut buf).unwrap(), None);

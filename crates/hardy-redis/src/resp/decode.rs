@@ -18,7 +18,7 @@ use tokio_util::codec::Decoder;
 
 use super::error::ProtocolError;
 use super::frame::Frame;
-use super::limits::Limits;
+use super::limits::{Limits, FRAME_COST};
 use super::parse;
 use super::show::excerpt;
 use super::wire::{self, Layout, LineEnd};
@@ -71,6 +71,8 @@ struct Scan {
     /// past its payload and CRLF. Later calls then only compare it with the buffer's
     /// length instead of parsing the header again.
     blob_end: Option<usize>,
+    /// The decoded size of the frame so far: payload bytes plus `FRAME_COST` per value.
+    size: usize,
     /// For each open aggregate, how many frames it still needs. Reused between frames,
     /// so it allocates only the first time a nested reply is seen.
     pending: Vec<u64>,
@@ -87,6 +89,7 @@ impl Scan {
         self.pos = 0;
         self.line_resume = 0;
         self.blob_end = None;
+        self.size = 0;
         self.pending.clear();
         self.seen_len = 0;
         self.fingerprint_len = 0;
@@ -176,11 +179,13 @@ impl RespDecoder {
             };
             let line = &buf[start + 1..cr];
             let after_line = cr + 2;
+            self.account(FRAME_COST)?;
             let done = match layout {
                 Layout::Line => self.scan.element_done(after_line),
                 Layout::Blob => match self.blob_end(tag, line, after_line)? {
                     None => self.scan.element_done(after_line),
                     Some(end) => {
+                        self.account(end - after_line - 2)?;
                         self.scan.blob_end = Some(end);
                         if end > buf.len() {
                             // Pre-size the buffer for (the start of) the announced payload,
@@ -205,6 +210,22 @@ impl RespDecoder {
                 return Ok(Some(self.scan.pos));
             }
         }
+    }
+
+    /// Adds `bytes` to the decoded size of the frame being scanned.
+    fn account(&mut self, bytes: usize) -> Result<(), ProtocolError> {
+        let max = self.limits.max_frame_size();
+        self.scan.size = self.scan.size.saturating_add(bytes);
+        if self.scan.size > max {
+            return Err(ProtocolError::FrameTooLarge { max });
+        }
+        Ok(())
+    }
+
+    /// The decoded size counted so far for the frame being read (0 between frames): what
+    /// [`Limits::max_frame_size`] is checked against.
+    pub fn pending_size(&self) -> usize {
+        self.scan.size
     }
 
     /// For a blob header, the offset just past its payload and CRLF; `None` for a null.

@@ -94,6 +94,14 @@ pub enum ProtocolError {
         max: usize,
     },
 
+    /// One reply would take more than `Limits::max_frame_size` bytes once decoded (its
+    /// payload plus the frames of its values).
+    #[error("RESP reply larger than {max} bytes once decoded: close the connection, or raise Limits::max_frame_size")]
+    FrameTooLarge {
+        /// The configured limit.
+        max: usize,
+    },
+
     /// Aggregates were nested deeper than `Limits::max_depth`.
     #[error("RESP aggregates nested deeper than {max}: close the connection, or raise Limits::max_depth")]
     TooDeep {
@@ -141,6 +149,7 @@ impl ProtocolError {
                 | ProtocolError::BulkTooLong { .. }
                 | ProtocolError::AggregateTooLong { .. }
                 | ProtocolError::TooDeep { .. }
+                | ProtocolError::FrameTooLarge { .. }
         )
     }
 }

@@ -31,7 +31,7 @@ pub use decode::RespDecoder;
 pub use encode::RespEncoder;
 pub use error::ProtocolError;
 pub use frame::Frame;
-pub use limits::{Limits, MAX_DEPTH_CEILING};
+pub use limits::{Limits, FRAME_COST, MAX_DEPTH_CEILING};
 pub use server_error::ServerError;
 
 pub(crate) use encode::header;

@@ -25,19 +25,24 @@ use super::show::Show;
 #[derive(Clone, PartialEq, Eq)]
 pub struct ServerError {
     text: Bytes,
+    /// For an error inside a pipeline or a transaction's `EXEC`: the command's position.
+    index: Option<usize>,
 }
 
 impl ServerError {
     /// An error with the given full text (code, space, message).
     pub fn new(text: impl Into<Bytes>) -> Self {
-        ServerError { text: text.into() }
+        ServerError {
+            text: text.into(),
+            index: None,
+        }
     }
 
     /// The error carried by `frame` if it is an error reply (looking through attributes);
     /// otherwise the frame, unchanged.
     pub fn from_frame(frame: Frame) -> Result<ServerError, Frame> {
         match frame.into_value() {
-            Frame::SimpleError(text) | Frame::BlobError(text) => Ok(ServerError { text }),
+            Frame::SimpleError(text) | Frame::BlobError(text) => Ok(ServerError::new(text)),
             other => Err(other),
         }
     }
@@ -58,6 +63,18 @@ impl ServerError {
         }
     }
 
+    /// For an error that answered one command of a pipeline or transaction: that
+    /// command's position in it, from 0 (`MULTI` and `EXEC` not counted).
+    pub fn index(&self) -> Option<usize> {
+        self.index
+    }
+
+    /// The same error, as the answer to command `index` of a pipeline or transaction.
+    pub fn at(mut self, index: usize) -> Self {
+        self.index = Some(index);
+        self
+    }
+
     /// The text after the code (the whole text when there is no code).
     pub fn detail(&self) -> &[u8] {
         let code = self.code().len();
@@ -75,13 +92,20 @@ impl fmt::Display for ServerError {
         if shown.len() < self.text.len() {
             write!(f, "... ({} bytes)", self.text.len())?;
         }
+        if let Some(index) = self.index {
+            write!(f, " (command {index} of the pipeline, counted from 0)")?;
+        }
         Ok(())
     }
 }
 
 impl fmt::Debug for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ServerError({})", Show::with_max(&self.text, 512))
+        write!(f, "ServerError({}", Show::with_max(&self.text, 512))?;
+        if let Some(index) = self.index {
+            write!(f, " at {index}")?;
+        }
+        f.write_str(")")
     }
 }
 

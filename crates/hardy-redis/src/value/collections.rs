@@ -10,6 +10,8 @@ use super::{value, FromRedis, TypeError};
 use crate::resp::Frame;
 
 impl<T: FromRedis> FromRedis for Option<T> {
+    const SCALAR: bool = T::SCALAR;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         match frame.into_value() {
             Frame::Null => Ok(None),
@@ -73,29 +75,50 @@ fn regroup(items: Vec<Frame>, arity: usize) -> Result<Vec<Frame>, TypeError> {
     Ok(groups)
 }
 
+/// The items of a reply read into a collection of `T`: grouped for tuples (RESP2's flat
+/// pairs), flattened for single values (RESP3's nested pairs, as RESP2 sends them).
+fn items_for<T: FromRedis>(frame: Frame, expected: &'static str) -> Result<Vec<Frame>, TypeError> {
+    let items = elements(frame, expected, T::FLAT_ARITY)?;
+    if T::SCALAR {
+        Ok(flatten_nested(items))
+    } else {
+        regroup(items, T::FLAT_ARITY)
+    }
+}
+
+/// `[[a1, b1], [a2, b2], ...]` as `[a1, b1, a2, b2, ...]` when every item is an array
+/// (RESP3 `ZRANGE ... WITHSCORES`); anything else unchanged.
+fn flatten_nested(items: Vec<Frame>) -> Vec<Frame> {
+    let nested = !items.is_empty() && items.iter().all(|f| matches!(f.value(), Frame::Array(_)));
+    if !nested {
+        return items;
+    }
+    let mut flat = Vec::with_capacity(items.len() * 2);
+    for item in items {
+        if let Frame::Array(inner) = item.into_value() {
+            flat.extend(inner);
+        }
+    }
+    flat
+}
+
 impl<T: FromRedis> FromRedis for Vec<T> {
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-        let items = regroup(elements(frame, "an array", T::FLAT_ARITY)?, T::FLAT_ARITY)?;
+        let items = items_for::<T>(frame, "an array")?;
         items.into_iter().map(T::from_redis).collect()
     }
 }
 
 impl<T: FromRedis + Eq + Hash, S: BuildHasher + Default> FromRedis for HashSet<T, S> {
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-        let items = regroup(
-            elements(frame, "a set or array", T::FLAT_ARITY)?,
-            T::FLAT_ARITY,
-        )?;
+        let items = items_for::<T>(frame, "a set or array")?;
         items.into_iter().map(T::from_redis).collect()
     }
 }
 
 impl<T: FromRedis + Ord> FromRedis for BTreeSet<T> {
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-        let items = regroup(
-            elements(frame, "a set or array", T::FLAT_ARITY)?,
-            T::FLAT_ARITY,
-        )?;
+        let items = items_for::<T>(frame, "a set or array")?;
         items.into_iter().map(T::from_redis).collect()
     }
 }
@@ -156,16 +179,32 @@ impl<K: FromRedis + Ord, V: FromRedis> FromRedis for BTreeMap<K, V> {
     }
 }
 
+/// The elements of a reply read as a tuple of `arity`: an array, set or push; a map as
+/// RESP2's flat array (`HGETALL` of one field); nested pairs flattened when that gives
+/// exactly `arity` elements (RESP3 `ZRANGE ... WITHSCORES` of one member).
+fn tuple_items(frame: Frame, arity: usize) -> Result<Vec<Frame>, TypeError> {
+    let items = match value(frame)? {
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => items,
+        Frame::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        other => return Err(TypeError::mismatch("an array", &other)),
+    };
+    let nested_len: Option<usize> = items
+        .iter()
+        .map(|f| f.value().as_slice().map(<[Frame]>::len))
+        .sum();
+    if items.len() != arity && nested_len == Some(arity) && !items.is_empty() {
+        return Ok(flatten_nested(items));
+    }
+    Ok(items)
+}
+
 macro_rules! tuple_from_redis {
     ($n:literal => $($name:ident)+) => {
         impl<$($name: FromRedis),+> FromRedis for ($($name,)+) {
             const FLAT_ARITY: usize = $n;
 
             fn from_redis(frame: Frame) -> Result<Self, TypeError> {
-                let items = match value(frame)? {
-                    Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => items,
-                    other => return Err(TypeError::mismatch("an array", &other)),
-                };
+                let items = tuple_items(frame, $n)?;
                 if items.len() != $n {
                     return Err(TypeError::WrongLength { expected: $n, got: items.len() });
                 }

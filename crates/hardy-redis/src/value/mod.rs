@@ -71,6 +71,12 @@ pub trait FromRedis: Sized {
     /// RESP2 array. Not meant to be overridden by other types.
     #[doc(hidden)]
     const FLAT_ARITY: usize = 0;
+
+    /// Whether the type is one value (a string, a number, a boolean, or an `Option` of
+    /// one), so that `Vec<T>` can read RESP3's nested pairs as RESP2's flat array. Not
+    /// meant to be overridden by other types.
+    #[doc(hidden)]
+    const SCALAR: bool = false;
 }
 
 impl FromRedis for Frame {
@@ -80,6 +86,8 @@ impl FromRedis for Frame {
 }
 
 impl<T: FromRedis> FromRedis for Result<T, ServerError> {
+    const SCALAR: bool = T::SCALAR;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         match ServerError::from_frame(frame) {
             Ok(error) => Ok(Err(error)),
@@ -88,11 +96,24 @@ impl<T: FromRedis> FromRedis for Result<T, ServerError> {
     }
 }
 
-/// The first step of every conversion: look through attributes, and turn an error reply
-/// into [`TypeError::ServerError`].
+/// The first step of every conversion: look through attributes, turn an error reply
+/// into [`TypeError::ServerError`], and read RESP3's own scalars as RESP2 sends them.
 pub(crate) fn value(frame: Frame) -> Result<Frame, TypeError> {
     match ServerError::from_frame(frame) {
         Ok(error) => Err(TypeError::ServerError(error)),
-        Err(frame) => Ok(frame),
+        Err(frame) => Ok(as_resp2(frame)),
+    }
+}
+
+/// A RESP3 double or boolean as RESP2 sends the same reply, so that every target type
+/// converts the same on both protocols: a double as its decimal text (`ZSCORE` is `"3"`
+/// on RESP2, `,3` on RESP3, and both read as `3_i64`); a boolean as the integer 1 or 0
+/// (Redis answers a RESP2 client's boolean, e.g. a script's `true` after
+/// `redis.setresp(3)`, with `:1` or `:0`).
+pub(crate) fn as_resp2(frame: Frame) -> Frame {
+    match frame {
+        Frame::Double(d) => Frame::BulkString(scalars::double_text(d)),
+        Frame::Boolean(b) => Frame::Integer(i64::from(b)),
+        other => other,
     }
 }

@@ -29,7 +29,7 @@ fn into_bytes(frame: Frame, expected: &'static str) -> Result<Bytes, TypeError> 
 /// and `nan` as RESP3 spells them, and otherwise the shortest digits that round-trip —
 /// plain decimal in the range where RESP2 servers send scores that way (`2`, `1.5`), with
 /// an exponent outside it (`1e300`, not 301 digits).
-fn double_text(d: f64) -> Bytes {
+pub(super) fn double_text(d: f64) -> Bytes {
     if d.is_nan() {
         Bytes::from_static(b"nan")
     } else if d.is_infinite() {
@@ -42,18 +42,24 @@ fn double_text(d: f64) -> Bytes {
 }
 
 impl FromRedis for Bytes {
+    const SCALAR: bool = true;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         into_bytes(value(frame)?, "a string")
     }
 }
 
 impl FromRedis for Vec<u8> {
+    const SCALAR: bool = true;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         Ok(Vec::from(Bytes::from_redis(frame)?))
     }
 }
 
 impl FromRedis for String {
+    const SCALAR: bool = true;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         let frame = value(frame)?;
         if let Some(Err(_)) = text(&frame).map(std::str::from_utf8) {
@@ -73,7 +79,6 @@ where
     let frame = value(frame)?;
     let converted = match &frame {
         Frame::Integer(n) => T::try_from(*n).ok(),
-        Frame::Boolean(b) => T::try_from(i64::from(*b)).ok(),
         other => text(other)
             .and_then(|t| std::str::from_utf8(t).ok())
             .and_then(|t| t.parse().ok()),
@@ -84,6 +89,8 @@ where
 macro_rules! integer_from_redis {
     ($($ty:ty => $expected:literal),* $(,)?) => {$(
         impl FromRedis for $ty {
+            const SCALAR: bool = true;
+
             fn from_redis(frame: Frame) -> Result<Self, TypeError> {
                 integer(frame, $expected)
             }
@@ -104,7 +111,12 @@ integer_from_redis!(
 );
 
 impl FromRedis for f64 {
+    const SCALAR: bool = true;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
+        if let Frame::Double(d) = frame.value() {
+            return Ok(*d);
+        }
         let frame = value(frame)?;
         match &frame {
             Frame::Double(d) => Some(*d),
@@ -116,12 +128,16 @@ impl FromRedis for f64 {
 }
 
 impl FromRedis for f32 {
+    const SCALAR: bool = true;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         f64::from_redis(frame).map(|d| d as f32)
     }
 }
 
 impl FromRedis for bool {
+    const SCALAR: bool = true;
+
     fn from_redis(frame: Frame) -> Result<Self, TypeError> {
         let frame = value(frame)?;
         match &frame {

@@ -1,0 +1,117 @@
+//! The invariants, checked against the server directly (not through the proxy), and the
+//! table of results.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hardy_redis::{cmd, Redis};
+
+use crate::workload::Run;
+
+/// How many keys one `MGET` reads.
+const BATCH: usize = 1000;
+
+/// One client's results.
+pub struct Row {
+    pub client: &'static str,
+    pub run: Run,
+    pub lost_acked_writes: usize,
+    pub extra_incrs: i64,
+}
+
+impl Row {
+    /// Whether every invariant held.
+    pub fn holds(&self) -> bool {
+        self.run.misaligned == 0
+            && self.run.without_outcome == 0
+            && self.lost_acked_writes == 0
+            && self.extra_incrs == 0
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} commands, {} ok, {} errors ({} maybe executed), {} misaligned, {} without outcome, {} lost \
+             acked writes, {} extra INCRs, {} faults, {:.2?}",
+            self.client,
+            self.run.commands,
+            self.run.ok,
+            self.run.errors,
+            self.run.errors_maybe_executed,
+            self.run.misaligned,
+            self.run.without_outcome,
+            self.lost_acked_writes,
+            self.extra_incrs,
+            self.run.faults,
+            self.run.wall
+        )
+    }
+}
+
+/// Reads every acknowledged write and every counter back from the server at `addr`.
+pub async fn check(client: &'static str, _prefix: &str, run: Run, addr: SocketAddr) -> Row {
+    let direct = Redis::connect(
+        format!("redis://{addr}")
+            .parse::<hardy_redis::Config>()
+            .expect("URL")
+            .command_timeout(Duration::from_secs(60)),
+    )
+    .await
+    .expect("a direct connection to the server");
+    let mut lost = 0;
+    for batch in run.acked_sets.chunks(BATCH) {
+        let keys: Vec<&str> = batch.iter().map(|(k, _)| k.as_str()).collect();
+        let values: Vec<Option<String>> = direct
+            .command(cmd("MGET").arg(keys.as_slice()))
+            .await
+            .expect("MGET");
+        lost += batch
+            .iter()
+            .zip(values)
+            .filter(|((_, want), got)| got.as_deref() != Some(want.as_str()))
+            .count();
+    }
+    let mut extra = 0;
+    for batch in run.counters.chunks(BATCH) {
+        let keys: Vec<&str> = batch.iter().map(|c| c.key.as_str()).collect();
+        let values: Vec<Option<i64>> = direct
+            .command(cmd("MGET").arg(keys.as_slice()))
+            .await
+            .expect("MGET");
+        for (counter, value) in batch.iter().zip(values) {
+            let value = value.unwrap_or(0);
+            if value < counter.acked {
+                lost += 1;
+            }
+            extra += (value - counter.acked - counter.maybe).max(0);
+        }
+    }
+    Row {
+        client,
+        run,
+        lost_acked_writes: lost,
+        extra_incrs: extra,
+    }
+}
+
+/// The side-by-side table.
+pub fn print_table(rows: &[Row]) {
+    println!(
+        "| client | commands | ok | errors surfaced | misaligned | without outcome | lost acked writes | extra INCRs | faults | wall time |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} s |",
+            row.client,
+            row.run.commands,
+            row.run.ok,
+            row.run.errors,
+            row.run.misaligned,
+            row.run.without_outcome,
+            row.lost_acked_writes,
+            row.extra_incrs,
+            row.run.faults,
+            row.run.wall.as_secs_f64()
+        );
+    }
+}
