@@ -60,8 +60,8 @@ pub use introspect::{
 };
 pub use partition::{PartitionRef, PartitionSupervisor};
 pub use spec::{
-    check_childspecs, ChildKind, ChildSpec, RestartType, Shutdown, StartError,
-    DEFAULT_WORKER_SHUTDOWN,
+    check_childspecs, check_childspecs_for, ChildKind, ChildSpec, RestartType, Shutdown,
+    StartError, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use supervisor::{
     ChildStarted, CountChildren, DeleteChild, GetTree, RestartChild, StartChild, StopSupervisor,

@@ -459,18 +459,24 @@ async fn dynamic_start_child_checks_the_spec() {
         sup.supervisor().start_child(significant).await,
         Err(Error::InvalidChildSpec { .. })
     ));
-    let zero_template = DynamicSupervisor::new(|()| Ok(Worker::quiet("z")))
-        .shutdown(Shutdown::Timeout(Duration::ZERO))
-        .start()
-        .unwrap();
-    assert!(matches!(
-        zero_template.start_child(()).await,
-        Err(Error::InvalidChildSpec { .. })
-    ));
     assert_eq!(sup.count_children().await.unwrap().specs, 0);
-    assert_eq!(zero_template.count_children().await.unwrap().specs, 0);
     sup.stop().await;
-    zero_template.stop().await;
+}
+
+#[actix_rt::test]
+async fn dynamic_supervisor_validates_its_template_at_build_time() {
+    let zero_template = DynamicSupervisor::new(|()| Ok(Worker::quiet("z")))
+        .shutdown(Shutdown::Timeout(Duration::ZERO));
+    assert!(matches!(
+        zero_template.build().err(),
+        Some(Error::InvalidChildSpec { .. })
+    ));
+    let nested = DynamicSupervisor::new(|()| Ok(Worker::quiet("z")))
+        .shutdown(Shutdown::Timeout(Duration::ZERO));
+    assert!(matches!(
+        nested.start().err(),
+        Some(Error::InvalidChildSpec { .. })
+    ));
 }
 
 #[actix_rt::test]

@@ -113,7 +113,8 @@ async fn sup_start_child_returns_error_stops_started_children_and_keeps_nothing(
             Err::<Worker, _>(StartError::failed("no config"))
         }))
         .child(worker("c", &log))
-        .start();
+        .start_async()
+        .await;
     assert_eq!(
         result.err(),
         Some(Error::FailedToStartChild {
@@ -121,13 +122,8 @@ async fn sup_start_child_returns_error_stops_started_children_and_keeps_nothing(
             reason: "no config".into()
         })
     );
-    // `a` is stopped again (asynchronously: the build is synchronous); `c` never started.
-    for _ in 0..1000 {
-        if log.lines().contains(&"stop a".to_string()) {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    // The rollback is awaited: `a` is stopped again before the start fails; `c` never
+    // started.
     assert_eq!(log.lines(), ["start a", "stop a"]);
 
     let sup = Supervisor::builder().start().unwrap();
@@ -603,16 +599,17 @@ async fn rest_for_one_escalation_child_that_cannot_restart_takes_the_supervisor_
 
 #[actix_rt::test]
 async fn one_for_all_other_child_fails_restart_group_is_stopped_and_retried() {
-    // A restart delay keeps the retries from using up the intensity before the test lets
-    // `b` start again; the paused clock makes the delay free.
+    // The retries wait `b`'s restart delay (the failing child's), which keeps them from
+    // using up the intensity before the test lets `b` start again; the paused clock makes
+    // the delay free.
     tokio::time::pause();
     let log = Log::default();
     let fail = Arc::new(AtomicUsize::new(0));
     let sup = Supervisor::builder()
         .strategy(Strategy::OneForAll)
         .intensity(10, secs(5))
-        .child(worker("a", &log).restart_delay(secs(1)))
-        .child(failing_when("b", &log, fail.clone()))
+        .child(worker("a", &log))
+        .child(failing_when("b", &log, fail.clone()).restart_delay(secs(1)))
         .start()
         .unwrap();
     let mut ev = sup.subscribe().await.unwrap();
@@ -781,20 +778,24 @@ async fn significant_escalation_abnormal_exit_of_transient_significant_child_res
 }
 
 #[actix_rt::test]
-async fn auto_shutdown_never_ignores_significant_exits() {
+async fn significant_child_with_auto_shutdown_never_is_rejected_as_otp_does() {
     let log = Log::default();
-    let sup = Supervisor::builder()
-        .child(
-            worker("s", &log)
-                .restart(RestartType::Temporary)
-                .significant(true),
-        )
-        .start()
-        .unwrap();
-    let mut ev = sup.subscribe().await.unwrap();
-    exit_with(&sup, "s", ExitReason::Normal).await;
-    exited(&mut ev, "s").await;
-    assert_eq!(sup.exit_reason(), None);
+    let significant = || {
+        worker("s", &log)
+            .restart(RestartType::Temporary)
+            .significant(true)
+    };
+    assert!(matches!(
+        Supervisor::builder().child(significant()).start(),
+        Err(Error::InvalidChildSpec { .. })
+    ));
+    assert!(check_childspecs_for(&[significant()], AutoShutdown::Never).is_err());
+    assert!(check_childspecs(&[significant()]).is_ok());
+    let sup = Supervisor::builder().start().unwrap();
+    assert!(matches!(
+        sup.start_child(significant()).await,
+        Err(Error::InvalidChildSpec { .. })
+    ));
     sup.stop().await;
 }
 

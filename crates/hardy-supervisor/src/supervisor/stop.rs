@@ -188,7 +188,7 @@ impl Supervisor {
 
     /// Stops `list` (in stop order; dynamic: concurrently), records the stops, then runs
     /// `then` on the actor.
-    fn stop_list_then(
+    pub(crate) fn stop_list_then(
         &mut self,
         list: Vec<Stopping>,
         ctx: &mut Context<Self>,
@@ -252,18 +252,5 @@ impl Supervisor {
             tracing::info!(supervisor = %act.name, reason = %reason, "supervisor exited");
             finish(act, reason, ctx);
         });
-    }
-
-    /// Stops the children still running after a failed start, in reverse order, without
-    /// waiting (the build is synchronous). Each is still stopped as its `Shutdown` says.
-    pub(crate) fn roll_back(&mut self) {
-        let keys: Vec<u64> = self.children.keys().rev().copied().collect();
-        let list = self.take_for_stop(&keys, After::Stay);
-        // The detached task owns these stops; the supervisor is discarded.
-        self.in_flight.clear();
-        self.phase = Phase::Done;
-        if !list.is_empty() {
-            actix_rt::spawn(stop_in_order(list));
-        }
     }
 }
