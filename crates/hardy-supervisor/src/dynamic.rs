@@ -4,7 +4,7 @@
 //! The children of a dynamic supervisor have numbered ids, unique in the process, so a
 //! handle from another supervisor is never mistaken for one of ours. `max_children` bounds
 //! the children (restarting ones count), and shutdown stops all children at once with one
-//! shared deadline — that is what makes stopping 100,000 children fast.
+//! timer per distinct timeout — that is what makes stopping 100,000 children fast.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -159,7 +159,8 @@ where
         self
     }
 
-    /// The shutdown of every child (default 5 s timeout); shared deadline at shutdown.
+    /// The shutdown of every child (default 5 s timeout); at shutdown, children with the
+    /// same timeout share one deadline.
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
         self.template.shutdown = shutdown;
         self

@@ -269,7 +269,8 @@ impl ChildSpec {
     }
 
     /// A stable handle to this spec's child, usable before the supervisor starts: it
-    /// answers `Restarting` until the child runs, then follows every incarnation (like a
+    /// answers `NotRunning` until the child is started (`Restarting` while a start or a
+    /// restart is under way), then follows every incarnation (like a
     /// handle from [`SupervisorRef::child_ref`](crate::SupervisorRef::child_ref)). Every
     /// clone of the spec shares it, so a nested supervisor rebuilt from the same specs on
     /// restart keeps the handles valid. Errors: [`Error::WrongType`] when `A` is not the

@@ -524,3 +524,33 @@ async fn group_restart_stops_a_child_nobody_else_addresses_in_its_turn_with_shut
     );
     sup.stop().await;
 }
+
+#[actix_rt::test]
+async fn dynamic_shutdown_applies_each_childs_own_policy_an_infinity_sibling_does_not_lift_a_timeout(
+) {
+    tokio::time::pause();
+    let log = Log::default();
+    let l = log.clone();
+    let sup = DynamicSupervisor::new(move |name: String| {
+        Ok(Worker {
+            name,
+            log: l.clone(),
+            ignore_stop: true,
+        })
+    })
+    .shutdown(Shutdown::Timeout(secs(2)))
+    .start()
+    .unwrap();
+    sup.start_child("stubborn".into()).await.unwrap();
+    sup.supervisor()
+        .start_child(worker("polite", &log).shutdown(Shutdown::Infinity))
+        .await
+        .unwrap();
+    let t0 = tokio::time::Instant::now();
+    tokio::time::timeout(secs(60), sup.stop())
+        .await
+        .expect("the stubborn child is killed after its own 2 s timeout");
+    let waited = t0.elapsed();
+    assert!(waited >= secs(2) && waited < secs(3), "{waited:?}");
+    assert_eq!(log.matching("stop"), ["stop polite"]);
+}
