@@ -68,6 +68,13 @@ pub enum Error {
     /// The supervisor is no longer running.
     #[error("the supervisor is not running")]
     SupervisorDown,
+    /// A child spec's registered name is already held by another kept spec.
+    #[error("the name `{0}` is already registered to another child — pick another name, or delete that child first")]
+    NameTaken(String),
+    /// No child is registered under this name (not started yet, deleted, or its
+    /// supervisor ended).
+    #[error("no child is registered as `{0}`")]
+    NotRegistered(String),
     /// A handle was asked for with a different actor type than the child's.
     #[error("child `{0}` is not of the requested actor type")]
     WrongType(ChildId),

@@ -100,7 +100,14 @@ pub(crate) trait Start: Send + Sync + 'static {
     /// The cell behind the child's handles; the same for every clone of the spec, so a
     /// handle taken before the start follows every incarnation.
     fn cell(&self) -> Arc<dyn Cell>;
-    fn start(&self, tx: &UnboundedSender<ExitReport>, key: u64) -> Result<Started, StartError>;
+    /// Launches an incarnation that publishes itself into `cell` (the spec's own, or the
+    /// cell of its registered name) once its start is acknowledged.
+    fn start(
+        &self,
+        cell: Arc<dyn Cell>,
+        tx: &UnboundedSender<ExitReport>,
+        key: u64,
+    ) -> Result<Started, StartError>;
 }
 
 pub(crate) struct FnStart<A: Actor> {
@@ -124,7 +131,16 @@ impl<A: Actor<Context = Context<A>>> Start for FnStart<A> {
         self.cell.clone()
     }
 
-    fn start(&self, tx: &UnboundedSender<ExitReport>, key: u64) -> Result<Started, StartError> {
+    fn start(
+        &self,
+        cell: Arc<dyn Cell>,
+        tx: &UnboundedSender<ExitReport>,
+        key: u64,
+    ) -> Result<Started, StartError> {
+        let cell = cell
+            .into_any()
+            .downcast::<ChildCell<A>>()
+            .unwrap_or_else(|_| self.cell.clone());
         let pid = Pid::next();
         let control = Arc::new(Control::default());
         let reporter = Reporter {
@@ -149,7 +165,6 @@ impl<A: Actor<Context = Context<A>>> Start for FnStart<A> {
         let supervisor = (&addr as &dyn Any)
             .downcast_ref::<Addr<Supervisor>>()
             .cloned();
-        let cell = self.cell.clone();
         Ok(Started {
             pid,
             control,
@@ -184,6 +199,7 @@ pub struct ChildSpec {
     pub(crate) kind: ChildKind,
     pub(crate) significant: bool,
     pub(crate) restart_delay: Duration,
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl fmt::Debug for ChildSpec {
@@ -195,6 +211,7 @@ impl fmt::Debug for ChildSpec {
             .field("kind", &self.kind)
             .field("significant", &self.significant)
             .field("restart_delay", &self.restart_delay)
+            .field("name", &self.name)
             .finish()
     }
 }
@@ -315,7 +332,17 @@ impl ChildSpec {
             kind,
             significant: false,
             restart_delay: Duration::ZERO,
+            name: None,
         }
+    }
+
+    /// Registers the child under `name` while a supervisor keeps its spec, so code
+    /// anywhere can reach it with [`whereis`](crate::whereis) (a handle that follows its
+    /// restarts). A name already held by another kept spec fails the start
+    /// ([`Error::NameTaken`]).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(Arc::from(name.into()));
+        self
     }
 
     /// Sets the restart type (default permanent).
@@ -361,6 +388,11 @@ impl ChildSpec {
         };
         if self.id.name() == Some("") {
             return Err(invalid("missing id — give every child a non-empty id"));
+        }
+        if self.name.as_deref() == Some("") {
+            return Err(invalid(
+                "empty registered name — give a non-empty name or none",
+            ));
         }
         if self.shutdown == Shutdown::Timeout(Duration::ZERO) {
             return Err(invalid(
@@ -457,7 +489,13 @@ pub fn check_childspecs_for(specs: &[ChildSpec], auto_shutdown: AutoShutdown) ->
 
 fn check(specs: &[ChildSpec], auto_shutdown: Option<AutoShutdown>) -> Result<(), Error> {
     let mut seen = HashSet::new();
+    let mut names = HashSet::new();
     for spec in specs {
+        if let Some(name) = &spec.name {
+            if !names.insert(name) {
+                return Err(Error::NameTaken(name.to_string()));
+            }
+        }
         match auto_shutdown {
             Some(a) => spec.check_for(a)?,
             None => spec.check()?,

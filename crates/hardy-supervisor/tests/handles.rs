@@ -160,3 +160,82 @@ async fn child_ref_from_a_spec_follows_the_child_of_a_nested_supervisor_rebuilt_
     ));
     root.stop().await;
 }
+
+// ---- registered names -------------------------------------------------------------------
+
+#[actix_rt::test]
+async fn registered_name_reaches_a_child_from_anywhere_and_follows_its_restarts() {
+    let root = Supervisor::builder()
+        .child(
+            ChildSpec::supervisor("workers", || {
+                Supervisor::builder()
+                    .child(
+                        ChildSpec::worker("cache", || Ok(Worker::quiet("cache"))).name("n1.cache"),
+                    )
+                    .build()
+            })
+            .name("n1.workers"),
+        )
+        .start_async()
+        .await
+        .unwrap();
+    let mut ev = root.subscribe().await.unwrap();
+    let cache = whereis::<Worker>("n1.cache").unwrap();
+    assert_eq!(cache.send(Name).await.unwrap(), "cache");
+    let workers = whereis_supervisor("n1.workers").unwrap();
+    let mut below = workers.subscribe().await.unwrap();
+    let before = cache.pid().unwrap();
+    cache.do_send(Crash("cache bug")).unwrap();
+    let after = started(&mut below, "cache").await;
+    assert_ne!(before, after);
+    assert_eq!(cache.send(Name).await.unwrap(), "cache");
+    // The nested supervisor restarted (and re-registered its child's name): same handles.
+    root.terminate_child("workers").await.unwrap();
+    assert_eq!(
+        cache.send(Name).await,
+        Err(Error::NotRunning(ChildId::from("cache")))
+    );
+    root.restart_child("workers").await.unwrap();
+    started(&mut ev, "workers").await;
+    assert_eq!(cache.send(Name).await.unwrap(), "cache");
+    assert_eq!(workers.count_children().await.unwrap().active, 1);
+    assert!(matches!(
+        whereis::<Shard>("n1.cache"),
+        Err(Error::WrongType(_))
+    ));
+    root.stop().await;
+    assert_eq!(
+        whereis::<Worker>("n1.cache").err(),
+        Some(Error::NotRegistered("n1.cache".into()))
+    );
+}
+
+#[actix_rt::test]
+async fn name_taken_twice_is_an_error_at_start() {
+    let named = |id: &str| ChildSpec::worker(id, || Ok(Worker::quiet("w"))).name("n2.dup");
+    let first = Supervisor::builder()
+        .child(named("a"))
+        .start_async()
+        .await
+        .unwrap();
+    assert_eq!(
+        Supervisor::builder().child(named("b")).start().err(),
+        Some(Error::NameTaken("n2.dup".into()))
+    );
+    assert_eq!(
+        first.start_child(named("c")).await.err(),
+        Some(Error::NameTaken("n2.dup".into()))
+    );
+    assert_eq!(
+        check_childspecs(&[named("x"), named("y")]).err(),
+        Some(Error::NameTaken("n2.dup".into()))
+    );
+    first.stop().await;
+    let second = Supervisor::builder()
+        .child(named("b"))
+        .start_async()
+        .await
+        .unwrap();
+    assert!(whereis::<Worker>("n2.dup").is_ok());
+    second.stop().await;
+}

@@ -124,7 +124,13 @@ impl Supervisor {
             return;
         }
         spec.warn_unreachable_intensity(&self.name, self.intensity);
-        let key = self.insert(spec);
+        let key = match self.insert(spec) {
+            Ok(key) => key,
+            Err(e) => {
+                answer.send(Err(e));
+                return;
+            }
+        };
         let Some((id, cell)) = self
             .children
             .get(&key)

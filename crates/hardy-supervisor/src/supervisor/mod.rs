@@ -213,7 +213,7 @@ impl SupervisorBuilder {
             init_ack: None,
         };
         for spec in self.children {
-            sup.insert(spec);
+            sup.insert(spec)?;
         }
         Ok(sup)
     }
@@ -248,17 +248,22 @@ impl Supervisor {
         SupervisorBuilder::default()
     }
 
-    pub(crate) fn insert(&mut self, mut spec: ChildSpec) -> u64 {
+    /// Keeps `spec` (registering its name, if it has one). Errors: `NameTaken`.
+    pub(crate) fn insert(&mut self, mut spec: ChildSpec) -> Result<u64, Error> {
         // Keys are unique in the process, so a dynamic child's id (its key) never matches a
         // child of another supervisor.
         static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let key = NEXT_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if self.dynamic {
             spec.id = ChildId::dynamic(key);
-        } else {
+        }
+        let mut cell = spec.start.cell();
+        if let Some(name) = &spec.name {
+            cell = crate::registry::register(name, key, &spec.id, cell)?;
+        }
+        if !self.dynamic {
             self.ids.insert(spec.id.clone(), key);
         }
-        let cell = spec.start.cell();
         self.children.insert(
             key,
             Child {
@@ -270,12 +275,15 @@ impl Supervisor {
                 restart_gen: 0,
             },
         );
-        key
+        Ok(key)
     }
 
     pub(crate) fn remove(&mut self, key: u64) {
         if let Some(child) = self.children.remove(&key) {
             child.cell.set_down(false);
+            if let Some(name) = &child.spec.name {
+                crate::registry::unregister(name, key);
+            }
             if !self.dynamic {
                 self.ids.remove(&child.spec.id);
             }
@@ -331,15 +339,19 @@ impl Actor for Supervisor {
 }
 
 impl Drop for Supervisor {
-    /// A supervisor killed without stopping (brutal kill) kills its children — the running
+    /// A supervisor dropped (after its stop, or killed) frees its children's names. One
+    /// killed without stopping (brutal kill) kills its children — the running
     /// ones and those whose stop was under way — so nothing is left running unsupervised.
     /// Every child's handle then answers `NotRunning`.
     fn drop(&mut self) {
-        for child in self.children.values() {
+        for (key, child) in &self.children {
             if let State::Running(started) = &child.state {
                 started.control.request(crate::child::control::KILL);
             }
             child.cell.set_down(false);
+            if let Some(name) = &child.spec.name {
+                crate::registry::unregister(name, *key);
+            }
         }
         for stopping in self.in_flight.values() {
             stopping.kill();

@@ -42,7 +42,7 @@ impl Supervisor {
     /// acknowledged.
     fn launch(&mut self, key: u64) -> Result<Arc<Control>, StartError> {
         let child = self.children.get_mut(&key).ok_or(StartError::Ignore)?;
-        let started = child.spec.start.start(&self.tx, key)?;
+        let started = child.spec.start.start(child.cell.clone(), &self.tx, key)?;
         let control = started.control.clone();
         child.cell.set_down(true);
         child.state = State::Running(started);
@@ -115,8 +115,21 @@ impl Supervisor {
             let settled = match self.launch(key) {
                 Err(e) => self.settle(key, Err(e)),
                 Ok(control) => match control.init() {
-                    Init::Pending => {
-                        let ack = async move { control.wait_init().await };
+                    init @ (Init::Running | Init::Ignored) => self.settle(key, Ok(init)),
+                    init @ Init::Failed { .. } if control.exit().is_some() => {
+                        self.settle(key, Ok(init))
+                    }
+                    _ => {
+                        // A failed start is settled once the incarnation is gone too (a
+                        // nested supervisor has dropped, freeing its children's names), so
+                        // a retry never overlaps it.
+                        let ack = async move {
+                            let init = control.wait_init().await;
+                            if matches!(init, Init::Failed { .. }) {
+                                control.wait().await;
+                            }
+                            init
+                        };
                         ctx.wait(ack.into_actor(self).map(move |init, act, ctx| {
                             match act.settle(key, Ok(init)) {
                                 Ok(()) => act.start_in_order(keys, ctx, done),
@@ -125,7 +138,6 @@ impl Supervisor {
                         }));
                         return;
                     }
-                    init => self.settle(key, Ok(init)),
                 },
             };
             if let Err(failure) = settled {
