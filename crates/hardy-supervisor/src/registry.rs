@@ -12,7 +12,6 @@
 //! ([`Error::NameTaken`]); the name is freed when the spec is deleted or its supervisor
 //! ends (its cell is kept, answering `NotRunning`, for the next holder).
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
