@@ -377,7 +377,10 @@ impl Handler<Subscribe> for Supervisor {
     type Result = MessageResult<Subscribe>;
 
     fn handle(&mut self, _: Subscribe, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.events.subscribe())
+        let events = self
+            .events
+            .get_or_insert_with(|| broadcast::channel(1024).0);
+        MessageResult(events.subscribe())
     }
 }
 

@@ -98,7 +98,9 @@ pub struct Supervisor {
     pub(crate) in_flight: HashMap<Pid, stop::Stopping>,
     pub(crate) tx: mpsc::UnboundedSender<ExitReport>,
     rx: Option<mpsc::UnboundedReceiver<ExitReport>>,
-    pub(crate) events: broadcast::Sender<Event>,
+    /// Made at the first `subscribe`: a channel of 1,024 slots is too much to pay for in
+    /// every supervisor (every restart of a nested one builds a new one).
+    pub(crate) events: Option<broadcast::Sender<Event>>,
     pub(crate) phase: Phase,
     exited: watch::Sender<Option<ExitReason>>,
     pub(crate) intensity: Intensity,
@@ -206,7 +208,7 @@ impl SupervisorBuilder {
             in_flight: HashMap::new(),
             tx,
             rx: Some(rx),
-            events: broadcast::channel(1024).0,
+            events: None,
             phase: Phase::Running,
             exited: watch::Sender::new(None),
             intensity: self.intensity,
@@ -299,8 +301,8 @@ impl Supervisor {
     }
 
     pub(crate) fn emit(&self, kind: EventKind) {
-        if self.events.receiver_count() > 0 {
-            let _ = self.events.send(Event {
+        if let Some(events) = self.events.as_ref().filter(|e| e.receiver_count() > 0) {
+            let _ = events.send(Event {
                 supervisor: self.name.clone(),
                 kind,
             });
