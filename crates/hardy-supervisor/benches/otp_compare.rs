@@ -202,6 +202,9 @@ fn measure_otp(children: usize, restarts: usize, storm: usize, one: bool) -> Opt
     })
 }
 
+/// Reads one figure.
+type Pick = fn(&Figures) -> f64;
+
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -231,7 +234,7 @@ fn main() {
         "| figure | hardy-supervisor | OTP | OTP ÷ hardy | OTP +S 1 | OTP +S 1 ÷ hardy |\n\
          |---|---:|---:|---:|---:|---:|"
     );
-    let pick: [(&str, fn(&Figures) -> f64); 6] = [
+    let pick: [(&str, Pick); 6] = [
         ("start one dynamic child (µs)", |f| f.start_us_per_child),
         ("shut down all children (ms)", |f| f.shutdown_ms),
         ("restart latency p50 (µs)", |f| f.restart_p50_us),
@@ -241,7 +244,7 @@ fn main() {
             f.memory_bytes_per_child
         }),
     ];
-    let cell = |o: &Option<Figures>, get: fn(&Figures) -> f64, ours: f64| match o {
+    let cell = |o: &Option<Figures>, get: Pick, ours: f64| match o {
         Some(o) => format!("{:.1} | {:.2}×", get(o), get(o) / ours),
         None => "– | –".into(),
     };
