@@ -11,6 +11,9 @@
 //!   the message the new incarnation sends from `started` (OTP: from `init/1`). `RESTARTS`
 //!   restarts in rounds of 10 under a fresh supervisor with intensity 10 per second, so the
 //!   restart window never holds more than 10 entries on either side;
+//! - **restart latency without a panic** (p50): the same, the child stopping with an
+//!   abnormal reason instead (`exit(reason)` + `ctx.stop()`; OTP: `{stop, crash, State}`
+//!   from `handle_cast`): the supervisor's own cost, without Rust's unwinding;
 //! - **restart storm**: `STORM` dynamic children crash at once; the time runs until the
 //!   benchmark task has received a message from each new incarnation.
 //!
@@ -57,6 +60,19 @@ impl Handler<Crash> for Notify {
     }
 }
 
+/// Stops with an abnormal reason, without a panic (OTP: `{stop, crash, State}`).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct StopAbnormally;
+
+impl Handler<StopAbnormally> for Notify {
+    type Result = ();
+    fn handle(&mut self, _: StopAbnormally, ctx: &mut Context<Self>) {
+        hardy_supervisor::exit(hardy_supervisor::ExitReason::error("crash"));
+        ctx.stop();
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct Figures {
     start_us_per_child: f64,
@@ -64,6 +80,7 @@ struct Figures {
     shutdown_ms: f64,
     restart_p50_us: f64,
     restart_p99_us: f64,
+    stop_restart_p50_us: f64,
     storm_ms: f64,
 }
 
@@ -99,7 +116,8 @@ async fn start_and_shutdown(children: usize, f: &mut Figures) {
     f.shutdown_ms = t0.elapsed().as_secs_f64() * 1e3;
 }
 
-async fn restart_latency(restarts: usize, f: &mut Figures) {
+/// Restart latencies in rounds of 10 under fresh supervisors; `panic` chooses the crash.
+async fn restart_latency(restarts: usize, panic: bool) -> Vec<Duration> {
     let mut lat = Vec::with_capacity(restarts);
     while lat.len() < restarts {
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -113,15 +131,18 @@ async fn restart_latency(restarts: usize, f: &mut Figures) {
         let child = sup.child_ref::<Notify>("w").await.expect("child ref");
         for _ in 0..10.min(restarts - lat.len()) {
             let t0 = Instant::now();
-            child.do_send(Crash).expect("child running");
+            if panic {
+                child.do_send(Crash).expect("child running");
+            } else {
+                child.do_send(StopAbnormally).expect("child running");
+            }
             rx.recv().await.expect("restarted");
             lat.push(t0.elapsed());
         }
         sup.stop().await;
     }
     lat.sort();
-    f.restart_p50_us = percentile(&lat, 0.50);
-    f.restart_p99_us = percentile(&lat, 0.99);
+    lat
 }
 
 async fn restart_storm(storm: usize, f: &mut Figures) {
@@ -149,7 +170,11 @@ async fn restart_storm(storm: usize, f: &mut Figures) {
 async fn measure_rust(children: usize, restarts: usize, storm: usize) -> Figures {
     let mut f = Figures::default();
     start_and_shutdown(children, &mut f).await;
-    restart_latency(restarts, &mut f).await;
+    let lat = restart_latency(restarts, true).await;
+    f.restart_p50_us = percentile(&lat, 0.50);
+    f.restart_p99_us = percentile(&lat, 0.99);
+    let lat = restart_latency(restarts, false).await;
+    f.stop_restart_p50_us = percentile(&lat, 0.50);
     restart_storm(storm, &mut f).await;
     f
 }
@@ -198,6 +223,7 @@ fn measure_otp(children: usize, restarts: usize, storm: usize, one: bool) -> Opt
         shutdown_ms: get("shutdown_ms")?,
         restart_p50_us: get("restart_p50_us")?,
         restart_p99_us: get("restart_p99_us")?,
+        stop_restart_p50_us: get("stop_restart_p50_us")?,
         storm_ms: get("storm_ms")?,
     })
 }
@@ -234,11 +260,14 @@ fn main() {
         "| figure | hardy-supervisor | OTP | OTP ÷ hardy | OTP +S 1 | OTP +S 1 ÷ hardy |\n\
          |---|---:|---:|---:|---:|---:|"
     );
-    let pick: [(&str, Pick); 6] = [
+    let pick: [(&str, Pick); 7] = [
         ("start one dynamic child (µs)", |f| f.start_us_per_child),
         ("shut down all children (ms)", |f| f.shutdown_ms),
         ("restart latency p50 (µs)", |f| f.restart_p50_us),
         ("restart latency p99 (µs)", |f| f.restart_p99_us),
+        ("restart latency p50, stop without a panic (µs)", |f| {
+            f.stop_restart_p50_us
+        }),
         ("restart storm, all running again (ms)", |f| f.storm_ms),
         ("memory per idle child (RSS bytes)", |f| {
             f.memory_bytes_per_child
