@@ -1,14 +1,28 @@
-//! Supervisor costs against Erlang/OTP, on this machine.
+//! Supervisor costs against Erlang/OTP, on this machine, with both sides doing the same
+//! work (see `bench/otp/sup_bench.erl` for the Erlang side):
 //!
-//! Four figures, measured the same way on both sides (see `bench/otp/sup_bench.erl`):
-//! starting 100,000 dynamic children (one awaited `start_child` each), memory per idle child,
-//! shutting all of them down, and the restart latency of one crashed child (p50/p99 over
-//! 20,000 restarts: from the crash until the new incarnation's `started` has run).
-//! When `erl` is on PATH the Erlang program is compiled and run too, and a side-by-side
-//! table with ratios is printed.
+//! - **start**: `CHILDREN` dynamic children, one awaited `start_child` after another; each
+//!   returns after the child's `started` (OTP: `init/1`) ran and was acknowledged;
+//! - **memory per idle child**: the RSS delta of the process (`/proc/self/statm`) over those
+//!   starts, divided by `CHILDREN` — measured the same way on both sides;
+//! - **shutdown**: the dynamic supervisor stops all its children (5 s timeout each);
+//! - **restart latency**: a child panics in a handler (OTP: a `gen_server` raises in
+//!   `handle_cast`); the time runs from the crash message until the benchmark task receives
+//!   the message the new incarnation sends from `started` (OTP: from `init/1`). `RESTARTS`
+//!   restarts in rounds of 10 under a fresh supervisor with intensity 10 per second, so the
+//!   restart window never holds more than 10 entries on either side;
+//! - **restart latency without a panic** (p50): the same, the child stopping with an
+//!   abnormal reason instead (`exit(reason)` + `ctx.stop()`; OTP: `{stop, crash, State}`
+//!   from `handle_cast`): the supervisor's own cost, without Rust's unwinding;
+//! - **restart storm**: `STORM` dynamic children crash at once; the time runs until the
+//!   benchmark task has received a message from each new incarnation.
 //!
-//! Run: `cargo bench -p hardy-supervisor --bench otp_compare` (env `CHILDREN`, `RESTARTS`
-//! override the counts).
+//! When `erl` is on PATH the Erlang program is compiled and run twice, with its default
+//! schedulers and with `+S 1` (one scheduler, like one arbiter), and a side-by-side table
+//! with ratios is printed.
+//!
+//! Run: `cargo bench -p hardy-supervisor --bench otp_compare` (env `CHILDREN`, `RESTARTS`,
+//! `STORM` override the counts).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,7 +30,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use hardy_supervisor::{ChildSpec, DynamicSupervisor, Shutdown};
+use hardy_supervisor::{ChildSpec, DynamicSupervisor, Shutdown, Supervisor};
 use tokio::sync::mpsc;
 
 struct Idle;
@@ -25,13 +39,13 @@ impl Actor for Idle {
     type Context = Context<Self>;
 }
 
-/// Tells the benchmark when each incarnation has started.
-struct Restarted(mpsc::UnboundedSender<Instant>);
+/// Tells the benchmark task when each incarnation has started, and crashes on request.
+struct Notify(mpsc::UnboundedSender<()>);
 
-impl Actor for Restarted {
+impl Actor for Notify {
     type Context = Context<Self>;
     fn started(&mut self, _: &mut Context<Self>) {
-        let _ = self.0.send(Instant::now());
+        let _ = self.0.send(());
     }
 }
 
@@ -39,10 +53,23 @@ impl Actor for Restarted {
 #[rtype(result = "()")]
 struct Crash;
 
-impl Handler<Crash> for Restarted {
+impl Handler<Crash> for Notify {
     type Result = ();
     fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
         panic!("crash on purpose");
+    }
+}
+
+/// Stops with an abnormal reason, without a panic (OTP: `{stop, crash, State}`).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct StopAbnormally;
+
+impl Handler<StopAbnormally> for Notify {
+    type Result = ();
+    fn handle(&mut self, _: StopAbnormally, ctx: &mut Context<Self>) {
+        hardy_supervisor::exit(hardy_supervisor::ExitReason::error("crash"));
+        ctx.stop();
     }
 }
 
@@ -53,6 +80,8 @@ struct Figures {
     shutdown_ms: f64,
     restart_p50_us: f64,
     restart_p99_us: f64,
+    stop_restart_p50_us: f64,
+    storm_ms: f64,
 }
 
 fn rss_bytes() -> f64 {
@@ -70,9 +99,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e6
 }
 
-async fn measure_rust(children: usize, restarts: usize) -> Figures {
-    let mut f = Figures::default();
-
+async fn start_and_shutdown(children: usize, f: &mut Figures) {
     let sup = DynamicSupervisor::new(|()| Ok(Idle))
         .shutdown(Shutdown::Timeout(Duration::from_secs(5)))
         .start()
@@ -87,30 +114,72 @@ async fn measure_rust(children: usize, restarts: usize) -> Figures {
     let t0 = Instant::now();
     sup.stop().await;
     f.shutdown_ms = t0.elapsed().as_secs_f64() * 1e3;
+}
 
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let sup = hardy_supervisor::Supervisor::builder()
-        .intensity(u32::MAX, Duration::from_secs(1))
-        .child(ChildSpec::worker("w", move || Ok(Restarted(tx.clone()))))
-        .start()
-        .expect("start the restart supervisor");
-    rx.recv().await;
-    let child = sup.child_ref::<Restarted>("w").await.expect("child ref");
+/// Restart latencies in rounds of 10 under fresh supervisors; `panic` chooses the crash.
+async fn restart_latency(restarts: usize, panic: bool) -> Vec<Duration> {
     let mut lat = Vec::with_capacity(restarts);
-    for _ in 0..restarts {
-        let t0 = Instant::now();
-        child.do_send(Crash).expect("child running");
-        let started = rx.recv().await.expect("restarted");
-        lat.push(started - t0);
+    while lat.len() < restarts {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sup = Supervisor::builder()
+            .intensity(10, Duration::from_secs(1))
+            .child(ChildSpec::worker("w", move || Ok(Notify(tx.clone()))))
+            .start_async()
+            .await
+            .expect("start the restart supervisor");
+        rx.recv().await;
+        let child = sup.child_ref::<Notify>("w").await.expect("child ref");
+        for _ in 0..10.min(restarts - lat.len()) {
+            let t0 = Instant::now();
+            if panic {
+                child.do_send(Crash).expect("child running");
+            } else {
+                child.do_send(StopAbnormally).expect("child running");
+            }
+            rx.recv().await.expect("restarted");
+            lat.push(t0.elapsed());
+        }
+        sup.stop().await;
     }
     lat.sort();
+    lat
+}
+
+async fn restart_storm(storm: usize, f: &mut Figures) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sup = DynamicSupervisor::new(move |()| Ok(Notify(tx.clone())))
+        .intensity(10_000, Duration::from_secs(5))
+        .start()
+        .expect("start the storm supervisor");
+    let mut children = Vec::with_capacity(storm);
+    for _ in 0..storm {
+        children.push(sup.start_child(()).await.expect("start a child"));
+        rx.recv().await;
+    }
+    let t0 = Instant::now();
+    for c in &children {
+        c.do_send(Crash).expect("child running");
+    }
+    for _ in 0..storm {
+        rx.recv().await.expect("restarted");
+    }
+    f.storm_ms = t0.elapsed().as_secs_f64() * 1e3;
+    sup.stop().await;
+}
+
+async fn measure_rust(children: usize, restarts: usize, storm: usize) -> Figures {
+    let mut f = Figures::default();
+    start_and_shutdown(children, &mut f).await;
+    let lat = restart_latency(restarts, true).await;
     f.restart_p50_us = percentile(&lat, 0.50);
     f.restart_p99_us = percentile(&lat, 0.99);
-    sup.stop().await;
+    let lat = restart_latency(restarts, false).await;
+    f.stop_restart_p50_us = percentile(&lat, 0.50);
+    restart_storm(storm, &mut f).await;
     f
 }
 
-fn measure_otp(children: usize, restarts: usize) -> Option<Figures> {
+fn measure_otp(children: usize, restarts: usize, storm: usize, one: bool) -> Option<Figures> {
     let erl_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/otp/sup_bench.erl");
     let dir = std::env::temp_dir().join(format!("hardy-otp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
@@ -124,12 +193,18 @@ fn measure_otp(children: usize, restarts: usize) -> Option<Figures> {
         eprintln!("erlc failed; skipping the OTP side");
         return None;
     }
-    let out = Command::new("erl")
+    let mut erl = Command::new("erl");
+    if one {
+        erl.args(["+S", "1"]);
+    }
+    let out = erl
         .arg("-noshell")
         .arg("-pa")
         .arg(&dir)
         .arg("-eval")
-        .arg(format!("sup_bench:main({children}, {restarts}), halt()."))
+        .arg(format!(
+            "sup_bench:main({children}, {restarts}, {storm}), halt()."
+        ))
         .output()
         .ok()?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -148,62 +223,66 @@ fn measure_otp(children: usize, restarts: usize) -> Option<Figures> {
         shutdown_ms: get("shutdown_ms")?,
         restart_p50_us: get("restart_p50_us")?,
         restart_p99_us: get("restart_p99_us")?,
+        stop_restart_p50_us: get("stop_restart_p50_us")?,
+        storm_ms: get("storm_ms")?,
     })
 }
 
+/// Reads one figure.
+type Pick = fn(&Figures) -> f64;
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn main() {
-    let children: usize = std::env::var("CHILDREN")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let restarts: usize = std::env::var("RESTARTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+    let children = env_count("CHILDREN", 100_000);
+    let restarts = env_count("RESTARTS", 20_000);
+    let storm = env_count("STORM", 1_000);
     // A crash report per restart would measure the panic hook, not the supervisor
     // (the Erlang side silences its logger the same way).
     std::panic::set_hook(Box::new(|_| {}));
-    let rust = System::new().block_on(measure_rust(children, restarts));
+    let rust = System::new().block_on(measure_rust(children, restarts, storm));
     let _ = std::panic::take_hook();
-    let otp = if Command::new("erl").arg("-version").output().is_ok() {
-        measure_otp(children, restarts)
-    } else {
-        None
-    };
+    let has_erl = Command::new("erl").arg("-version").output().is_ok();
+    let otp = has_erl
+        .then(|| measure_otp(children, restarts, storm, false))
+        .flatten();
+    let otp1 = has_erl
+        .then(|| measure_otp(children, restarts, storm, true))
+        .flatten();
 
-    println!("children: {children}, restarts: {restarts}");
-    println!("| figure | hardy-supervisor | Erlang/OTP | OTP ÷ hardy |\n|---|---:|---:|---:|");
-    let rows: [(&str, f64, Option<f64>); 5] = [
-        (
-            "start one dynamic child (µs)",
-            rust.start_us_per_child,
-            otp.as_ref().map(|o| o.start_us_per_child),
-        ),
-        (
-            "shut down all children (ms)",
-            rust.shutdown_ms,
-            otp.as_ref().map(|o| o.shutdown_ms),
-        ),
-        (
-            "restart latency p50 (µs)",
-            rust.restart_p50_us,
-            otp.as_ref().map(|o| o.restart_p50_us),
-        ),
-        (
-            "restart latency p99 (µs)",
-            rust.restart_p99_us,
-            otp.as_ref().map(|o| o.restart_p99_us),
-        ),
-        (
-            "memory per idle child (bytes)",
-            rust.memory_bytes_per_child,
-            otp.as_ref().map(|o| o.memory_bytes_per_child),
-        ),
+    println!("children: {children}, restarts: {restarts}, storm: {storm}");
+    println!(
+        "| figure | hardy-supervisor | OTP | OTP ÷ hardy | OTP +S 1 | OTP +S 1 ÷ hardy |\n\
+         |---|---:|---:|---:|---:|---:|"
+    );
+    let pick: [(&str, Pick); 7] = [
+        ("start one dynamic child (µs)", |f| f.start_us_per_child),
+        ("shut down all children (ms)", |f| f.shutdown_ms),
+        ("restart latency p50 (µs)", |f| f.restart_p50_us),
+        ("restart latency p99 (µs)", |f| f.restart_p99_us),
+        ("restart latency p50, stop without a panic (µs)", |f| {
+            f.stop_restart_p50_us
+        }),
+        ("restart storm, all running again (ms)", |f| f.storm_ms),
+        ("memory per idle child (RSS bytes)", |f| {
+            f.memory_bytes_per_child
+        }),
     ];
-    for (name, ours, theirs) in rows {
-        match theirs {
-            Some(t) => println!("| {name} | {ours:.1} | {t:.1} | {:.2}× |", t / ours),
-            None => println!("| {name} | {ours:.1} | – | – |"),
-        }
+    let cell = |o: &Option<Figures>, get: Pick, ours: f64| match o {
+        Some(o) => format!("{:.1} | {:.2}×", get(o), get(o) / ours),
+        None => "– | –".into(),
+    };
+    for (name, get) in pick {
+        let ours = get(&rust);
+        println!(
+            "| {name} | {ours:.1} | {} | {} |",
+            cell(&otp, get, ours),
+            cell(&otp1, get, ours)
+        );
     }
 }

@@ -7,9 +7,7 @@
 use std::time::Duration;
 
 use actix::prelude::*;
-use hardy_supervisor::{
-    ChildSpec, EventKind, RestartType, Shutdown, Strategy, Supervisor, SupervisorRef,
-};
+use hardy_supervisor::{ChildSpec, EventKind, RestartType, Shutdown, Strategy, Supervisor};
 
 /// A plain actix actor: nothing to implement to be supervised.
 struct Worker {
@@ -38,26 +36,25 @@ fn worker(name: &'static str) -> ChildSpec {
 #[actix_rt::main]
 async fn main() {
     std::panic::set_hook(Box::new(|info| eprintln!("(panic hook) {info}")));
+    let workers_spec = ChildSpec::supervisor("workers", || {
+        Supervisor::builder()
+            .name("workers")
+            .strategy(Strategy::RestForOne)
+            .child(worker("db"))
+            .child(worker("cache").shutdown(Shutdown::Timeout(Duration::from_secs(1))))
+            .build()
+    });
+    // A handle to the nested supervisor, before anything starts; it follows its restarts.
+    let workers = workers_spec.supervisor_ref().expect("a supervisor spec");
     let root = Supervisor::builder()
         .name("root")
-        .child(ChildSpec::supervisor("workers", || {
-            Supervisor::builder()
-                .name("workers")
-                .strategy(Strategy::RestForOne)
-                .child(worker("db"))
-                .child(worker("cache").shutdown(Shutdown::Timeout(Duration::from_secs(1))))
-                .build()
-        }))
+        .child(workers_spec)
         .child(worker("metrics").restart(RestartType::Transient))
-        .start()
+        .start_async()
+        .await
         .expect("the tree starts");
     println!("before:\n{}", root.tree().await.expect("tree"));
 
-    let workers = root
-        .child_ref::<Supervisor>("workers")
-        .await
-        .expect("nested supervisor");
-    let workers = SupervisorRef::from_addr(workers.addr().expect("running"));
     let mut events = workers.subscribe().await.expect("events");
     let db = workers.child_ref::<Worker>("db").await.expect("db");
     let _ = db.send(Crash).await; // answers Err(Closed): the incarnation died

@@ -48,7 +48,6 @@ pub(crate) trait Cell: Send + Sync + 'static {
     /// it while it stops the child: an actor whose last address is gone stops by itself,
     /// which would jump the stop order and skip its `Shutdown`.
     fn take_down(&self, restarting: bool) -> Option<Box<dyn Any + Send>>;
-    fn as_any(&self) -> &dyn Any;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -92,10 +91,6 @@ impl<A: Actor> Cell for ChildCell<A> {
             Slot::Running(addr, _) => Some(Box::new(addr)),
             _ => None,
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
@@ -156,6 +151,10 @@ impl<A: Actor> fmt::Debug for ChildRef<A> {
 }
 
 impl<A: Actor> ChildRef<A> {
+    pub(crate) fn new(id: ChildId, cell: Arc<ChildCell<A>>) -> Self {
+        ChildRef { id, cell }
+    }
+
     pub(crate) fn from_cell(id: ChildId, cell: Arc<dyn Any + Send + Sync>) -> Result<Self, Error> {
         match cell.downcast::<ChildCell<A>>() {
             Ok(cell) => Ok(ChildRef { id, cell }),

@@ -4,19 +4,19 @@
 //! The children of a dynamic supervisor have numbered ids, unique in the process, so a
 //! handle from another supervisor is never mistaken for one of ours. `max_children` bounds
 //! the children (restarting ones count), and shutdown stops all children at once with one
-//! shared deadline — that is what makes stopping 100,000 children fast.
+//! timer per distinct timeout — that is what makes stopping 100,000 children fast.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Context};
 use actix_rt::ArbiterHandle;
 
-use crate::child::task::{launch_local, launch_on};
-use crate::spec::{FnStart, Launch};
+use crate::spec::FnStart;
 use crate::{
-    ChildCounts, ChildId, ChildInfo, ChildKind, ChildRef, ChildSpec, Error, ExitReason, Intensity,
-    RestartType, Shutdown, StartError, Supervisor, SupervisorRef, DEFAULT_WORKER_SHUTDOWN,
+    ChildId, ChildKind, ChildRef, ChildSpec, Error, Intensity, RestartType, Shutdown, StartError,
+    Supervisor, SupervisorRef, DEFAULT_WORKER_SHUTDOWN,
 };
 
 type Factory<A, Args> = dyn Fn(Args) -> Result<A, StartError> + Send + Sync;
@@ -27,7 +27,6 @@ struct Template<A: Actor, Args> {
     shutdown: Shutdown,
     restart_delay: Duration,
     arbiter: Option<ArbiterHandle>,
-    launch: Launch<A>,
 }
 
 impl<A: Actor, Args> Clone for Template<A, Args> {
@@ -38,7 +37,6 @@ impl<A: Actor, Args> Clone for Template<A, Args> {
             shutdown: self.shutdown,
             restart_delay: self.restart_delay,
             arbiter: self.arbiter.clone(),
-            launch: self.launch,
         }
     }
 }
@@ -50,15 +48,35 @@ where
 {
     fn spec(&self, args: Args) -> ChildSpec {
         let factory = self.factory.clone();
-        let start = FnStart {
-            factory: move || factory(args.clone()),
-            arbiter: self.arbiter.clone(),
-            launch: self.launch,
-        };
-        ChildSpec::from_start(ChildId::dynamic(0), ChildKind::Worker, Arc::new(start))
-            .restart(self.restart)
+        let start = FnStart::new(
+            Arc::new(move || factory(args.clone())),
+            self.arbiter.clone(),
+        );
+        self.with_flags(ChildSpec::from_start(
+            ChildId::dynamic(0),
+            ChildKind::Worker,
+            Arc::new(start),
+        ))
+    }
+
+    fn with_flags(&self, spec: ChildSpec) -> ChildSpec {
+        spec.restart(self.restart)
             .shutdown(self.shutdown)
             .restart_delay(self.restart_delay)
+    }
+
+    /// Checks the template as a child spec would be checked at `start_child`, at build
+    /// time (OTP checks a `simple_one_for_one` template in `init`).
+    fn check(&self, name: &str, intensity: Intensity) -> Result<(), Error> {
+        let start = FnStart::<A>::new(Arc::new(|| Err(StartError::Ignore)), None);
+        let spec = self.with_flags(ChildSpec::from_start(
+            ChildId::from(format!("{name} template")),
+            ChildKind::Worker,
+            Arc::new(start),
+        ));
+        spec.check()?;
+        spec.warn_unreachable_intensity(name, intensity);
+        Ok(())
     }
 }
 
@@ -110,7 +128,6 @@ where
                 shutdown: DEFAULT_WORKER_SHUTDOWN,
                 restart_delay: Duration::ZERO,
                 arbiter: None,
-                launch: launch_local::<A>,
             },
             name: "dynamic_supervisor".into(),
             intensity: Intensity::default(),
@@ -142,7 +159,8 @@ where
         self
     }
 
-    /// The shutdown of every child (default 5 s timeout); shared deadline at shutdown.
+    /// The shutdown of every child (default 5 s timeout); at shutdown, children with the
+    /// same timeout share one deadline.
     pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
         self.template.shutdown = shutdown;
         self
@@ -154,9 +172,19 @@ where
         self
     }
 
-    /// Builds the supervisor actor, for use as the factory of a nested supervisor; reach it
-    /// later with [`DynamicSupervisor::handle`].
+    /// Runs the children on `arbiter` (another thread) instead of the supervisor's. The
+    /// factory is called there, so the children need not be `Send`.
+    pub fn on_arbiter(mut self, arbiter: ArbiterHandle) -> Self {
+        self.template.arbiter = Some(arbiter);
+        self
+    }
+
+    /// Validates the template (as `start_child` would check a spec: a zero `Timeout` is
+    /// `Error::InvalidChildSpec`) and the flags, and builds the supervisor actor, for use as
+    /// the factory of a nested supervisor. Prefer [`child_spec`](Self::child_spec), which
+    /// also gives a handle that follows the nested supervisor's restarts.
     pub fn build(&self) -> Result<Supervisor, Error> {
+        self.template.check(&self.name, self.intensity)?;
         Supervisor::builder()
             .name(self.name.clone())
             .intensity(self.intensity.max_restarts, self.intensity.period)
@@ -172,6 +200,44 @@ where
         }
     }
 
+    /// A spec that nests this dynamic supervisor under another supervisor, and a typed
+    /// handle to it, usable before the tree starts. The handle follows the nested
+    /// supervisor across its restarts (each incarnation starts with no children); between
+    /// incarnations its calls answer [`Error::Restarting`].
+    ///
+    /// ```
+    /// use actix::prelude::*;
+    /// use hardy_supervisor::{DynamicSupervisor, Supervisor};
+    ///
+    /// struct Session(u32);
+    /// impl Actor for Session { type Context = Context<Self>; }
+    ///
+    /// #[actix_rt::main]
+    /// async fn main() {
+    ///     let (spec, sessions) = DynamicSupervisor::new(|user: u32| Ok(Session(user)))
+    ///         .name("sessions")
+    ///         .child_spec("sessions");
+    ///     let root = Supervisor::builder().child(spec).start_async().await.unwrap();
+    ///     let s = sessions.start_child(7).await.unwrap();
+    ///     assert!(s.addr().is_some());
+    ///     root.stop().await;
+    /// }
+    /// ```
+    pub fn child_spec(self, id: impl Into<ChildId>) -> (ChildSpec, DynamicRef<A, Args>)
+    where
+        A: 'static,
+        Args: 'static,
+    {
+        let template = self.template.clone();
+        let this = Arc::new(self);
+        let spec = ChildSpec::supervisor(id, move || this.build());
+        let sup = match spec.supervisor_ref() {
+            Ok(sup) => sup,
+            Err(_) => unreachable!("a supervisor spec has a supervisor cell"),
+        };
+        (spec, DynamicRef { sup, template })
+    }
+
     /// Builds and runs it as a root supervisor on the current arbiter.
     pub fn start(self) -> Result<DynamicRef<A, Args>, Error> {
         let sup = SupervisorRef::start_root(self.build()?);
@@ -179,20 +245,8 @@ where
     }
 }
 
-impl<A, Args> DynamicSupervisor<A, Args>
-where
-    A: Actor<Context = Context<A>> + Send,
-    Args: Clone + Send + Sync + 'static,
-{
-    /// Runs the children on `arbiter` (another thread) instead of the supervisor's.
-    pub fn on_arbiter(mut self, arbiter: ArbiterHandle) -> Self {
-        self.template.arbiter = Some(arbiter);
-        self.template.launch = launch_on::<A>;
-        self
-    }
-}
-
-/// A typed handle to a running dynamic supervisor. Cheap to clone.
+/// A typed handle to a dynamic supervisor. Cheap to clone. When made by
+/// [`DynamicSupervisor::child_spec`] it follows the nested supervisor across restarts.
 pub struct DynamicRef<A: Actor, Args> {
     sup: SupervisorRef,
     template: Template<A, Args>,
@@ -224,28 +278,18 @@ where
         self.sup.terminate_child(child.id().clone()).await
     }
 
-    /// The children, newest first.
-    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, Error> {
-        self.sup.which_children().await
-    }
-
-    /// Specs, active, supervisors, workers.
-    pub async fn count_children(&self) -> Result<ChildCounts, Error> {
-        self.sup.count_children().await
-    }
-
-    /// The untyped supervisor handle (tree, events, ...).
+    /// The untyped supervisor handle (tree, events, ...); also reachable through `Deref`.
     pub fn supervisor(&self) -> &SupervisorRef {
         &self.sup
     }
+}
 
-    /// Stops all children at once (one shared deadline), then the supervisor.
-    pub async fn stop(&self) {
-        self.sup.stop().await
-    }
+/// The untyped supervisor API (`which_children`, `count_children`, `tree`, `subscribe`,
+/// `stop`, `wait`, ...) is [`SupervisorRef`]'s, shared with [`PartitionRef`](crate::PartitionRef).
+impl<A: Actor, Args> Deref for DynamicRef<A, Args> {
+    type Target = SupervisorRef;
 
-    /// For a root supervisor: waits for its exit reason.
-    pub async fn wait(&self) -> Option<ExitReason> {
-        self.sup.wait().await
+    fn deref(&self) -> &SupervisorRef {
+        &self.sup
     }
 }

@@ -9,17 +9,19 @@ use crate::ChildId;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A child failed to start while its supervisor was starting; the children already
-    /// started were stopped again in reverse order.
-    #[error("child `{id}` failed to start ({reason}); the supervisor was not started — fix the child's start factory")]
+    /// A child failed to start while its supervisor was starting (its factory errored or
+    /// panicked, or its `started` panicked); the children already started were stopped
+    /// again in reverse order, and the supervisor exited.
+    #[error("failed to start child `{id}`: {reason}; the supervisor did not start — fix the child's factory or its `started`")]
     FailedToStartChild {
         /// The child that failed.
         id: ChildId,
         /// Why its start factory failed.
         reason: String,
     },
-    /// `start_child` of a child whose factory returned an error. Nothing was kept.
-    #[error("child `{id}` failed to start: {reason}; its spec was not kept")]
+    /// `start_child` (or `restart_child`) of a child whose factory errored or panicked, or
+    /// whose `started` panicked. `start_child` kept nothing.
+    #[error("failed to start child `{id}`: {reason}")]
     StartFailed {
         /// The child that failed.
         id: ChildId,
@@ -68,6 +70,13 @@ pub enum Error {
     /// The supervisor is no longer running.
     #[error("the supervisor is not running")]
     SupervisorDown,
+    /// A child spec's registered name is already held by another kept spec.
+    #[error("the name `{0}` is already registered to another child — pick another name, or delete that child first")]
+    NameTaken(String),
+    /// No child is registered under this name (not started yet, deleted, or its
+    /// supervisor ended).
+    #[error("no child is registered as `{0}`")]
+    NotRegistered(String),
     /// A handle was asked for with a different actor type than the child's.
     #[error("child `{0}` is not of the requested actor type")]
     WrongType(ChildId),

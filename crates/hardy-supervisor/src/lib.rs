@@ -45,6 +45,7 @@ mod id;
 mod intensity;
 mod introspect;
 mod partition;
+mod registry;
 mod spec;
 mod supervisor;
 mod supervisor_ref;
@@ -59,9 +60,10 @@ pub use introspect::{
     ChildCounts, ChildInfo, ChildNode, ChildStatus, Event, EventKind, SupervisorTree,
 };
 pub use partition::{PartitionRef, PartitionSupervisor};
+pub use registry::{whereis, whereis_supervisor};
 pub use spec::{
-    check_childspecs, ChildKind, ChildSpec, RestartType, Shutdown, StartError,
-    DEFAULT_WORKER_SHUTDOWN,
+    check_childspecs, check_childspecs_for, ChildKind, ChildSpec, RestartType, Shutdown,
+    StartError, DEFAULT_WORKER_SHUTDOWN,
 };
 pub use supervisor::{
     ChildStarted, CountChildren, DeleteChild, GetTree, RestartChild, StartChild, StopSupervisor,

@@ -6,16 +6,17 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Context};
 use actix_rt::ArbiterHandle;
 
-use crate::child::task::{launch_local, launch_on};
-use crate::spec::{FnStart, Launch};
+use crate::child_ref::ChildCell;
+use crate::spec::FnStart;
 use crate::{
-    ChildId, ChildKind, ChildRef, ChildSpec, Error, ExitReason, Intensity, StartError, Supervisor,
+    ChildId, ChildKind, ChildRef, ChildSpec, Error, Intensity, StartError, Supervisor,
     SupervisorRef,
 };
 
@@ -46,7 +47,9 @@ pub struct PartitionSupervisor<A: Actor> {
     name: String,
     intensity: Intensity,
     arbiters: Vec<ArbiterHandle>,
-    launch: Launch<A>,
+    /// One cell per partition, shared by every incarnation of the supervisor, so the
+    /// partition handles follow a nested partition supervisor across its restarts.
+    cells: Vec<Arc<ChildCell<A>>>,
 }
 
 impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
@@ -55,13 +58,16 @@ impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
     where
         F: Fn(usize) -> Result<A, StartError> + Send + Sync + 'static,
     {
+        let partitions = partitions.max(1);
         PartitionSupervisor {
-            partitions: partitions.max(1),
+            partitions,
             factory: Arc::new(factory),
             name: "partition_supervisor".into(),
             intensity: Intensity::default(),
             arbiters: Vec::new(),
-            launch: launch_local::<A>,
+            cells: (0..partitions)
+                .map(|_| Arc::new(ChildCell::new()))
+                .collect(),
         }
     }
 
@@ -91,9 +97,9 @@ impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
                     n => Some(self.arbiters[i % n].clone()),
                 };
                 let start = FnStart {
-                    factory: move || factory(i),
+                    factory: Arc::new(move || factory(i)),
                     arbiter,
-                    launch: self.launch,
+                    cell: self.cells[i].clone(),
                 };
                 ChildSpec::from_start(Self::partition_id(i), ChildKind::Worker, Arc::new(start))
             })
@@ -110,20 +116,44 @@ impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
             .build()
     }
 
-    /// Builds and runs it as a root supervisor on the current arbiter.
-    pub async fn start(self) -> Result<PartitionRef<A>, Error> {
-        let sup = SupervisorRef::start_root(self.build()?);
-        PartitionRef::attach(sup, self.partitions).await
+    fn handle(&self, sup: SupervisorRef) -> PartitionRef<A> {
+        let parts = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| ChildRef::new(Self::partition_id(i), cell.clone()))
+            .collect();
+        PartitionRef { sup, parts }
     }
-}
 
-impl<A: Actor<Context = Context<A>> + Send> PartitionSupervisor<A> {
     /// Spreads the partitions over `arbiters`, round-robin (partition `i` runs on
-    /// `arbiters[i % len]`).
+    /// `arbiters[i % len]`). Each partition is built on its arbiter, so it need not be
+    /// `Send`.
     pub fn spread_over(mut self, arbiters: Vec<ArbiterHandle>) -> Self {
         self.arbiters = arbiters;
-        self.launch = launch_on::<A>;
         self
+    }
+
+    /// A spec that nests this partition supervisor under another supervisor, and its
+    /// handle, usable before the tree starts; the handle's partitions follow the nested
+    /// supervisor (and each partition) across restarts.
+    pub fn child_spec(self, id: impl Into<ChildId>) -> (ChildSpec, PartitionRef<A>) {
+        let this = Arc::new(self);
+        let builder = this.clone();
+        let spec = ChildSpec::supervisor(id, move || builder.build());
+        let sup = match spec.supervisor_ref() {
+            Ok(sup) => sup,
+            Err(_) => unreachable!("a supervisor spec has a supervisor cell"),
+        };
+        (spec, this.handle(sup))
+    }
+
+    /// Builds and runs it as a root supervisor on the current arbiter, and returns once
+    /// every partition has started. Errors: `FailedToStartChild`.
+    pub async fn start(self) -> Result<PartitionRef<A>, Error> {
+        let sup = SupervisorRef::start_root(self.build()?);
+        sup.started().await?;
+        Ok(self.handle(sup))
     }
 }
 
@@ -175,18 +205,18 @@ impl<A: Actor> PartitionRef<A> {
         &self.parts[i % self.parts.len()]
     }
 
-    /// The untyped supervisor handle.
+    /// The untyped supervisor handle; also reachable through `Deref`.
     pub fn supervisor(&self) -> &SupervisorRef {
         &self.sup
     }
+}
 
-    /// Stops the partitions in reverse order, then the supervisor.
-    pub async fn stop(&self) {
-        self.sup.stop().await
-    }
+/// The untyped supervisor API (`which_children`, `tree`, `subscribe`, `stop`, `wait`, ...)
+/// is [`SupervisorRef`]'s, shared with [`DynamicRef`](crate::DynamicRef).
+impl<A: Actor> Deref for PartitionRef<A> {
+    type Target = SupervisorRef;
 
-    /// For a root supervisor: waits for its exit reason.
-    pub async fn wait(&self) -> Option<ExitReason> {
-        self.sup.wait().await
+    fn deref(&self) -> &SupervisorRef {
+        &self.sup
     }
 }

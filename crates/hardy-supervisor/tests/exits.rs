@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -22,19 +24,62 @@ impl Actor for PanicsOnStart {
 }
 
 #[actix_rt::test]
-async fn panic_in_started_is_an_abnormal_exit_with_its_message() {
-    let sup = Supervisor::builder()
-        .intensity(0, Duration::from_secs(5))
+async fn panic_in_started_fails_the_awaited_start_with_its_message() {
+    let result = Supervisor::builder()
         .child(ChildSpec::worker("p", || Ok(PanicsOnStart)))
-        .start()
+        .start_async()
+        .await;
+    assert_eq!(
+        result.err(),
+        Some(Error::FailedToStartChild {
+            id: ChildId::from("p"),
+            reason: "panic: cannot start: bad config".into()
+        })
+    );
+}
+
+#[actix_rt::test]
+async fn panic_in_started_on_restart_is_a_restart_failure_that_escalates() {
+    let started_once = Arc::new(AtomicBool::new(false));
+    let flag = started_once.clone();
+    let sup = Supervisor::builder()
+        .intensity(1, Duration::from_secs(5))
+        .child(ChildSpec::worker("p", move || {
+            Ok(PanicsOnRestart(flag.swap(true, Ordering::SeqCst)))
+        }))
+        .start_async()
+        .await
         .unwrap();
     let mut ev = sup.subscribe().await.unwrap();
-    assert_eq!(
-        exited(&mut ev, "p").await,
-        ExitReason::Panic("cannot start: bad config".into())
-    );
-    // Intensity 0: the restart is fatal.
+    sup.child_ref::<PanicsOnRestart>("p")
+        .await
+        .unwrap()
+        .do_send(Crash("first crash"))
+        .unwrap();
+    assert!(matches!(
+        wait_for(&mut ev, |k| matches!(k, EventKind::RestartFailed { .. })).await,
+        EventKind::RestartFailed { reason, .. } if reason == "panic: cannot start: bad config"
+    ));
     assert_eq!(sup.wait().await, Some(ExitReason::Shutdown));
+}
+
+/// Panics in `started` on every incarnation but the first.
+struct PanicsOnRestart(bool);
+
+impl Actor for PanicsOnRestart {
+    type Context = Context<Self>;
+    fn started(&mut self, _: &mut Context<Self>) {
+        if self.0 {
+            panic!("cannot start: bad config");
+        }
+    }
+}
+
+impl Handler<Crash> for PanicsOnRestart {
+    type Result = ();
+    fn handle(&mut self, msg: Crash, _: &mut Context<Self>) {
+        panic!("{}", msg.0);
+    }
 }
 
 #[actix_rt::test]

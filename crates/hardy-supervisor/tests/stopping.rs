@@ -459,18 +459,24 @@ async fn dynamic_start_child_checks_the_spec() {
         sup.supervisor().start_child(significant).await,
         Err(Error::InvalidChildSpec { .. })
     ));
-    let zero_template = DynamicSupervisor::new(|()| Ok(Worker::quiet("z")))
-        .shutdown(Shutdown::Timeout(Duration::ZERO))
-        .start()
-        .unwrap();
-    assert!(matches!(
-        zero_template.start_child(()).await,
-        Err(Error::InvalidChildSpec { .. })
-    ));
     assert_eq!(sup.count_children().await.unwrap().specs, 0);
-    assert_eq!(zero_template.count_children().await.unwrap().specs, 0);
     sup.stop().await;
-    zero_template.stop().await;
+}
+
+#[actix_rt::test]
+async fn dynamic_supervisor_validates_its_template_at_build_time() {
+    let zero_template = DynamicSupervisor::new(|()| Ok(Worker::quiet("z")))
+        .shutdown(Shutdown::Timeout(Duration::ZERO));
+    assert!(matches!(
+        zero_template.build().err(),
+        Some(Error::InvalidChildSpec { .. })
+    ));
+    let nested = DynamicSupervisor::new(|()| Ok(Worker::quiet("z")))
+        .shutdown(Shutdown::Timeout(Duration::ZERO));
+    assert!(matches!(
+        nested.start().err(),
+        Some(Error::InvalidChildSpec { .. })
+    ));
 }
 
 #[actix_rt::test]
@@ -517,4 +523,34 @@ async fn group_restart_stops_a_child_nobody_else_addresses_in_its_turn_with_shut
         "b is stopped after c, not when its handle let go of it: {lines:?}"
     );
     sup.stop().await;
+}
+
+#[actix_rt::test]
+async fn dynamic_shutdown_applies_each_childs_own_policy_an_infinity_sibling_does_not_lift_a_timeout(
+) {
+    tokio::time::pause();
+    let log = Log::default();
+    let l = log.clone();
+    let sup = DynamicSupervisor::new(move |name: String| {
+        Ok(Worker {
+            name,
+            log: l.clone(),
+            ignore_stop: true,
+        })
+    })
+    .shutdown(Shutdown::Timeout(secs(2)))
+    .start()
+    .unwrap();
+    sup.start_child("stubborn".into()).await.unwrap();
+    sup.supervisor()
+        .start_child(worker("polite", &log).shutdown(Shutdown::Infinity))
+        .await
+        .unwrap();
+    let t0 = tokio::time::Instant::now();
+    tokio::time::timeout(secs(60), sup.stop())
+        .await
+        .expect("the stubborn child is killed after its own 2 s timeout");
+    let waited = t0.elapsed();
+    assert!(waited >= secs(2) && waited < secs(3), "{waited:?}");
+    assert_eq!(log.matching("stop"), ["stop polite"]);
 }

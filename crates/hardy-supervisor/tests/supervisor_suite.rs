@@ -113,7 +113,8 @@ async fn sup_start_child_returns_error_stops_started_children_and_keeps_nothing(
             Err::<Worker, _>(StartError::failed("no config"))
         }))
         .child(worker("c", &log))
-        .start();
+        .start_async()
+        .await;
     assert_eq!(
         result.err(),
         Some(Error::FailedToStartChild {
@@ -121,13 +122,8 @@ async fn sup_start_child_returns_error_stops_started_children_and_keeps_nothing(
             reason: "no config".into()
         })
     );
-    // `a` is stopped again (asynchronously: the build is synchronous); `c` never started.
-    for _ in 0..1000 {
-        if log.lines().contains(&"stop a".to_string()) {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    // The rollback is awaited: `a` is stopped again before the start fails; `c` never
+    // started.
     assert_eq!(log.lines(), ["start a", "stop a"]);
 
     let sup = Supervisor::builder().start().unwrap();
@@ -603,16 +599,17 @@ async fn rest_for_one_escalation_child_that_cannot_restart_takes_the_supervisor_
 
 #[actix_rt::test]
 async fn one_for_all_other_child_fails_restart_group_is_stopped_and_retried() {
-    // A restart delay keeps the retries from using up the intensity before the test lets
-    // `b` start again; the paused clock makes the delay free.
+    // The retries wait `b`'s restart delay (the failing child's), which keeps them from
+    // using up the intensity before the test lets `b` start again; the paused clock makes
+    // the delay free.
     tokio::time::pause();
     let log = Log::default();
     let fail = Arc::new(AtomicUsize::new(0));
     let sup = Supervisor::builder()
         .strategy(Strategy::OneForAll)
         .intensity(10, secs(5))
-        .child(worker("a", &log).restart_delay(secs(1)))
-        .child(failing_when("b", &log, fail.clone()))
+        .child(worker("a", &log))
+        .child(failing_when("b", &log, fail.clone()).restart_delay(secs(1)))
         .start()
         .unwrap();
     let mut ev = sup.subscribe().await.unwrap();
@@ -781,20 +778,24 @@ async fn significant_escalation_abnormal_exit_of_transient_significant_child_res
 }
 
 #[actix_rt::test]
-async fn auto_shutdown_never_ignores_significant_exits() {
+async fn significant_child_with_auto_shutdown_never_is_rejected_as_otp_does() {
     let log = Log::default();
-    let sup = Supervisor::builder()
-        .child(
-            worker("s", &log)
-                .restart(RestartType::Temporary)
-                .significant(true),
-        )
-        .start()
-        .unwrap();
-    let mut ev = sup.subscribe().await.unwrap();
-    exit_with(&sup, "s", ExitReason::Normal).await;
-    exited(&mut ev, "s").await;
-    assert_eq!(sup.exit_reason(), None);
+    let significant = || {
+        worker("s", &log)
+            .restart(RestartType::Temporary)
+            .significant(true)
+    };
+    assert!(matches!(
+        Supervisor::builder().child(significant()).start(),
+        Err(Error::InvalidChildSpec { .. })
+    ));
+    assert!(check_childspecs_for(&[significant()], AutoShutdown::Never).is_err());
+    assert!(check_childspecs(&[significant()]).is_ok());
+    let sup = Supervisor::builder().start().unwrap();
+    assert!(matches!(
+        sup.start_child(significant()).await,
+        Err(Error::InvalidChildSpec { .. })
+    ));
     sup.stop().await;
 }
 
@@ -888,4 +889,181 @@ async fn tree_three_levels_escalation_stops_exactly_the_right_subtree() {
     );
     assert_eq!(mid_ref.pid(), pid_of(&sup, "mid").await);
     sup.stop().await;
+}
+
+// ---- group restarts as OTP's start_children ---------------------------------------------
+
+#[actix_rt::test]
+async fn one_for_all_restart_starts_terminated_ignored_and_normally_ended_transient_children() {
+    tokio::time::pause();
+    let log = Log::default();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (l, c) = (log.clone(), calls.clone());
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .intensity(10, secs(5))
+        .child(worker("a", &log))
+        .child(worker("term", &log))
+        .child(worker("tr", &log).restart(RestartType::Transient))
+        .child(ChildSpec::worker("ig", move || {
+            // Ignore at the first start only.
+            if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Err(StartError::Ignore);
+            }
+            Ok(Worker {
+                name: "ig".into(),
+                log: l.clone(),
+                ignore_stop: false,
+            })
+        }))
+        .start_async()
+        .await
+        .unwrap();
+    let mut ev = sup.subscribe().await.unwrap();
+    sup.terminate_child("term").await.unwrap();
+    exit_with(&sup, "tr", ExitReason::Normal).await;
+    exited(&mut ev, "tr").await;
+    for id in ["term", "tr", "ig"] {
+        assert_eq!(status_of(&sup, id).await, Some(ChildStatus::Undefined));
+    }
+    crash(&sup, "a").await;
+    started(&mut ev, "ig").await;
+    for id in ["a", "term", "tr", "ig"] {
+        assert!(
+            matches!(status_of(&sup, id).await, Some(ChildStatus::Running(_))),
+            "{id} runs again after the group restart"
+        );
+    }
+    sup.stop().await;
+}
+
+#[actix_rt::test]
+async fn rest_for_one_restart_starts_the_later_children_that_were_not_running() {
+    let log = Log::default();
+    let sup = Supervisor::builder()
+        .strategy(Strategy::RestForOne)
+        .child(worker("a", &log))
+        .child(worker("b", &log))
+        .child(worker("c", &log))
+        .start_async()
+        .await
+        .unwrap();
+    let mut ev = sup.subscribe().await.unwrap();
+    sup.terminate_child("a").await.unwrap();
+    sup.terminate_child("c").await.unwrap();
+    crash(&sup, "b").await;
+    started(&mut ev, "c").await;
+    assert_eq!(status_of(&sup, "a").await, Some(ChildStatus::Undefined));
+    assert!(matches!(
+        status_of(&sup, "c").await,
+        Some(ChildStatus::Running(_))
+    ));
+    sup.stop().await;
+}
+
+#[actix_rt::test]
+async fn group_restart_retry_waits_the_failing_childs_delay_and_gave_up_names_it() {
+    tokio::time::pause();
+    let log = Log::default();
+    let fail = Arc::new(AtomicUsize::new(0));
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .intensity(3, secs(60))
+        .child(worker("a", &log))
+        .child(failing_when("b", &log, fail.clone()).restart_delay(secs(2)))
+        .start_async()
+        .await
+        .unwrap();
+    let mut ev = sup.subscribe().await.unwrap();
+    fail.store(1, Ordering::SeqCst);
+    crash(&sup, "a").await;
+    let mut failures = Vec::new();
+    let gave_up = loop {
+        match ev.recv().await.unwrap().kind {
+            EventKind::RestartFailed { id, .. } => {
+                assert_eq!(id, ChildId::from("b"));
+                failures.push(tokio::time::Instant::now());
+            }
+            EventKind::GaveUp { id } => break id,
+            _ => {}
+        }
+    };
+    assert_eq!(
+        gave_up,
+        ChildId::from("b"),
+        "GaveUp names the failing child"
+    );
+    assert!(failures.len() >= 2);
+    for pair in failures.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= secs(2),
+            "each retry waits b's restart delay"
+        );
+    }
+    assert_eq!(sup.wait().await, Some(ExitReason::Shutdown));
+}
+
+// ---- restart delay and intensity --------------------------------------------------------
+
+/// Captures formatted `tracing` output.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn warnings_while(f: impl FnOnce()) -> String {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = out.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn restart_delay_that_makes_intensity_unreachable_is_warned_at_validation() {
+    let log = Log::default();
+    // 3 restarts in 5 s, 2 s apart: the 4th can never fall within 5 s of the 1st.
+    let warned = warnings_while(|| {
+        Supervisor::builder()
+            .intensity(3, secs(5))
+            .child(worker("slow", &log).restart_delay(secs(2)))
+            .build()
+            .unwrap();
+    });
+    assert!(warned.contains("never escalates"), "{warned}");
+    assert!(warned.contains("child=slow"), "{warned}");
+    let quiet = warnings_while(|| {
+        Supervisor::builder()
+            .intensity(3, secs(5))
+            .child(worker("fast", &log).restart_delay(Duration::from_millis(1500)))
+            .build()
+            .unwrap();
+        DynamicSupervisor::new(|()| Ok(Worker::quiet("d")))
+            .intensity(3, secs(5))
+            .restart_delay(secs(1))
+            .build()
+            .unwrap();
+    });
+    assert_eq!(quiet, "");
+    let dynamic = warnings_while(|| {
+        DynamicSupervisor::new(|()| Ok(Worker::quiet("d")))
+            .intensity(2, secs(5))
+            .restart_delay(secs(3))
+            .build()
+            .unwrap();
+    });
+    assert!(dynamic.contains("never escalates"), "{dynamic}");
 }

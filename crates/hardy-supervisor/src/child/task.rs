@@ -24,6 +24,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::control::{self, Control};
 use crate::exit;
+use crate::spec::StartError;
 use crate::{ExitReason, Pid};
 
 /// An exit the child ended by itself (not on the supervisor's request).
@@ -49,6 +50,8 @@ struct ChildTask<A: Actor<Context = Context<A>>> {
     early: Option<ExitReason>,
     reporter: Option<Reporter>,
     stop_requested: bool,
+    /// The first poll (which runs `started`) is over.
+    polled_once: bool,
     /// The exit is recorded in `control` (and reported): nothing is left to do on drop.
     finished: bool,
 }
@@ -65,6 +68,7 @@ impl<A: Actor<Context = Context<A>>> ChildTask<A> {
             early: None,
             reporter,
             stop_requested: false,
+            polled_once: false,
             finished: false,
         }
     }
@@ -121,6 +125,14 @@ impl<A: Actor<Context = Context<A>>> Future for ChildTask<A> {
             exit::with_slot(&slot, || Pin::new(fut).poll(cx))
         }));
         let recorded = slot.take().or(this.early.take());
+        if !this.polled_once && polled.is_ok() {
+            // `started` ran without a panic: OTP's init acknowledgement. A supervisor
+            // acknowledges itself once its own children are started.
+            this.polled_once = true;
+            if !this.control.defers_ack() {
+                this.control.ack();
+            }
+        }
         let reason = match polled {
             Ok(Poll::Pending) => {
                 this.early = recorded;
@@ -173,37 +185,62 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Starts `actor` on the current arbiter under a supervising task.
+/// Starts `actor` on the current arbiter under a supervising task. The first poll, which
+/// runs the actor's `started`, happens right here, so the start is acknowledged (or has
+/// failed) when this returns; the task is spawned only if the actor is still running.
 pub(crate) fn launch_local<A: Actor<Context = Context<A>>>(
     actor: A,
-    _arbiter: Option<&ArbiterHandle>,
     control: Arc<Control>,
     reporter: Option<Reporter>,
-) -> Result<Addr<A>, String> {
+) -> Addr<A> {
     let ctx = Context::new();
     let addr = ctx.address();
-    let fut = ctx.into_future(actor);
-    actix_rt::spawn(ChildTask::new(fut, control, reporter));
-    Ok(addr)
+    run(ctx.into_future(actor), control, reporter);
+    addr
 }
 
-/// Starts `actor` on `arbiter` (another thread) under a supervising task.
-pub(crate) fn launch_on<A: Actor<Context = Context<A>> + Send>(
-    actor: A,
-    arbiter: Option<&ArbiterHandle>,
+/// Polls a new child task once in place, then spawns it on the current arbiter unless it
+/// already ended. The in-place poll uses a no-op waker: the spawned task is polled again
+/// anyway, and registers the real one.
+fn run<A: Actor<Context = Context<A>>>(
+    fut: ContextFut<A, Context<A>>,
+    control: Arc<Control>,
+    reporter: Option<Reporter>,
+) {
+    let mut task = ChildTask::new(fut, control, reporter);
+    let mut cx = TaskContext::from_waker(futures::task::noop_waker_ref());
+    if Pin::new(&mut task).poll(&mut cx).is_pending() {
+        actix_rt::spawn(task);
+    }
+}
+
+/// What a factory run on another arbiter needs there: the factory, the hook that lets a
+/// supervisor acknowledge its own start, and where to report.
+pub(crate) type Factory<A> = dyn Fn() -> Result<A, StartError> + Send + Sync;
+
+/// Builds the actor *on* `arbiter` with `factory` and runs it there under a supervising
+/// task, so the actor never crosses threads and need not be `Send`. The address is made
+/// here; the start's outcome (acknowledged, ignored, failed) arrives in `control`.
+pub(crate) fn launch_on<A: Actor<Context = Context<A>>>(
+    arbiter: &ArbiterHandle,
+    factory: Arc<Factory<A>>,
     control: Arc<Control>,
     reporter: Option<Reporter>,
 ) -> Result<Addr<A>, String> {
-    let Some(arbiter) = arbiter else {
-        return launch_local(actor, None, control, reporter);
-    };
     let (tx, rx) = channel::channel(16);
     let mut pending = NotLaunched(Some((control, reporter)));
     let spawned = arbiter.spawn_fn(move || {
-        if let Some((control, reporter)) = pending.0.take() {
-            let ctx = Context::with_receiver(rx);
-            let fut = ctx.into_future(actor);
-            actix_rt::spawn(ChildTask::new(fut, control, reporter));
+        let Some((control, reporter)) = pending.0.take() else {
+            return;
+        };
+        match build(&*factory) {
+            Ok(mut actor) => {
+                crate::supervisor::adopt(&mut actor, &control);
+                let ctx = Context::with_receiver(rx);
+                run(ctx.into_future(actor), control, reporter);
+            }
+            Err(StartError::Ignore) => control.ignore(),
+            Err(StartError::Failed(reason)) => control.fail_unlaunched(reason),
         }
     });
     if spawned {
@@ -213,21 +250,24 @@ pub(crate) fn launch_on<A: Actor<Context = Context<A>> + Send>(
     }
 }
 
+/// Calls a start factory; a panic in it is a start failure.
+pub(crate) fn build<A>(factory: &dyn Fn() -> Result<A, StartError>) -> Result<A, StartError> {
+    catch_unwind(AssertUnwindSafe(factory)).map_err(|p| {
+        StartError::Failed(format!(
+            "start factory panicked: {}",
+            panic_message(p.as_ref())
+        ))
+    })?
+}
+
 /// The start of a child on another arbiter, until it ran there. If the arbiter drops it
-/// unrun (it stopped meanwhile), the child counts as killed, so nobody waits forever.
+/// unrun (it stopped meanwhile), the start failed, so nobody waits forever.
 struct NotLaunched(Option<(Arc<Control>, Option<Reporter>)>);
 
 impl Drop for NotLaunched {
     fn drop(&mut self) {
-        if let Some((control, reporter)) = self.0.take() {
-            control.finish(ExitReason::Killed);
-            if let Some(r) = reporter {
-                let _ = r.tx.send(ExitReport {
-                    key: r.key,
-                    pid: r.pid,
-                    reason: ExitReason::Killed,
-                });
-            }
+        if let Some((control, _)) = self.0.take() {
+            control.fail_unlaunched("its arbiter stopped before the child could start".into());
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Answers are typed; errors are [`Error`] variants.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use actix::fut::{ready, ActorFutureExt, WrapFuture};
@@ -11,10 +12,10 @@ use actix::{AtomicResponse, Context, Handler, Message, MessageResult, ResponseFu
 use futures::future::join_all;
 use tokio::sync::broadcast;
 
+use super::start::Reply;
 use super::stop::After;
 use super::{Phase, State, Supervisor};
 use crate::introspect::{ChildCounts, ChildInfo, ChildNode, ChildStatus, Event, SupervisorTree};
-use crate::spec::StartError;
 use crate::{ChildId, ChildKind, ChildSpec, Error, ExitReason, Pid};
 
 /// What `start_child` and `restart_child` answer on success.
@@ -115,11 +116,54 @@ impl Message for GetCell {
 }
 
 impl Supervisor {
-    fn add_child(&mut self, spec: ChildSpec) -> CellAnswer {
+    /// Adds a child and starts it (awaiting its acknowledgement); `answer` gets the
+    /// outcome. A child that fails to start is not kept.
+    fn add_child(&mut self, spec: ChildSpec, ctx: &mut Context<Self>, answer: Reply<CellAnswer>) {
+        if let Err(e) = self.admit(&spec) {
+            answer.send(Err(e));
+            return;
+        }
+        spec.warn_unreachable_intensity(&self.name, self.intensity);
+        let key = match self.insert(spec) {
+            Ok(key) => key,
+            Err(e) => {
+                answer.send(Err(e));
+                return;
+            }
+        };
+        let Some((id, cell)) = self
+            .children
+            .get(&key)
+            .map(|c| (c.spec.id.clone(), c.cell.clone().into_any()))
+        else {
+            answer.send(Err(Error::SupervisorDown));
+            return;
+        };
+        self.start_in_order(
+            VecDeque::from([key]),
+            ctx,
+            Box::new(move |act, _, result| match result {
+                Ok(()) => {
+                    let pid = act.running_pid(key);
+                    answer.send(Ok((ChildStarted { id, pid }, cell)));
+                }
+                Err(failure) => {
+                    act.remove(key);
+                    answer.send(Err(Error::StartFailed {
+                        id,
+                        reason: failure.reason,
+                    }));
+                }
+            }),
+        );
+    }
+
+    /// Whether `spec` may be added now (OTP's `check_childspecs` and the id checks).
+    fn admit(&self, spec: &ChildSpec) -> Result<(), Error> {
         if self.phase != Phase::Running {
             return Err(Error::SupervisorDown);
         }
-        spec.check()?;
+        spec.check_for(self.auto_shutdown)?;
         if self.dynamic {
             if let Some(max) = self.max_children {
                 if self.children.len() >= max {
@@ -132,22 +176,7 @@ impl Supervisor {
                 _ => Error::AlreadyPresent(spec.id.clone()),
             });
         }
-        let key = self.insert(spec);
-        let (id, cell) = match self.children.get(&key) {
-            Some(c) => (c.spec.id.clone(), c.cell.clone().into_any()),
-            None => return Err(Error::SupervisorDown),
-        };
-        match self.start_one(key) {
-            Ok(pid) => Ok((ChildStarted { id, pid: Some(pid) }, cell)),
-            Err(StartError::Ignore) => {
-                self.ignored(key);
-                Ok((ChildStarted { id, pid: None }, cell))
-            }
-            Err(StartError::Failed(reason)) => {
-                self.remove(key);
-                Err(Error::StartFailed { id, reason })
-            }
-        }
+        Ok(())
     }
 
     fn info(&self) -> impl DoubleEndedIterator<Item = ChildInfo> + '_ {
@@ -168,18 +197,27 @@ fn status(state: &State) -> ChildStatus {
 }
 
 impl Handler<StartChild> for Supervisor {
-    type Result = Result<ChildStarted, Error>;
+    type Result = Reply<Result<ChildStarted, Error>>;
 
-    fn handle(&mut self, msg: StartChild, _: &mut Context<Self>) -> Self::Result {
-        self.add_child(msg.0).map(|(started, _)| started)
+    fn handle(&mut self, msg: StartChild, ctx: &mut Context<Self>) -> Self::Result {
+        let reply = Reply::new();
+        let answer = Reply::new();
+        let out = reply.clone();
+        self.add_child(msg.0, ctx, answer.clone());
+        // Bridge the cell answer to the plain one without a future: `answer` is ready now
+        // for a start acknowledged in place, else it is forwarded when the start is done.
+        answer.forward(move |a: CellAnswer| out.send(a.map(|(started, _)| started)));
+        reply
     }
 }
 
 impl Handler<StartChildCell> for Supervisor {
-    type Result = CellAnswer;
+    type Result = Reply<CellAnswer>;
 
-    fn handle(&mut self, msg: StartChildCell, _: &mut Context<Self>) -> CellAnswer {
-        self.add_child(msg.0)
+    fn handle(&mut self, msg: StartChildCell, ctx: &mut Context<Self>) -> Self::Result {
+        let reply = Reply::new();
+        self.add_child(msg.0, ctx, reply.clone());
+        reply
     }
 }
 
@@ -215,22 +253,38 @@ impl Handler<TerminateChild> for Supervisor {
 }
 
 impl Handler<RestartChild> for Supervisor {
-    type Result = Result<ChildStarted, Error>;
+    type Result = Reply<Result<ChildStarted, Error>>;
 
-    fn handle(&mut self, RestartChild(id): RestartChild, _: &mut Context<Self>) -> Self::Result {
-        let key = self
-            .key_of(&id)
-            .ok_or_else(|| Error::NotFound(id.clone()))?;
+    fn handle(&mut self, RestartChild(id): RestartChild, ctx: &mut Context<Self>) -> Self::Result {
+        let reply = Reply::new();
+        let Some(key) = self.key_of(&id) else {
+            reply.send(Err(Error::NotFound(id)));
+            return reply;
+        };
         match self.children.get(&key).map(|c| &c.state) {
-            Some(State::Running(_)) => return Err(Error::Running(id)),
-            Some(State::Restarting) => return Err(Error::Restarting(id)),
-            _ => {}
+            Some(State::Running(_)) => reply.send(Err(Error::Running(id))),
+            Some(State::Restarting) => reply.send(Err(Error::Restarting(id))),
+            _ => {
+                let answer = reply.clone();
+                self.start_in_order(
+                    VecDeque::from([key]),
+                    ctx,
+                    Box::new(move |act, _, result| {
+                        answer.send(match result {
+                            Ok(()) => Ok(ChildStarted {
+                                id,
+                                pid: act.running_pid(key),
+                            }),
+                            Err(failure) => Err(Error::StartFailed {
+                                id,
+                                reason: failure.reason,
+                            }),
+                        })
+                    }),
+                );
+            }
         }
-        match self.start_one(key) {
-            Ok(pid) => Ok(ChildStarted { id, pid: Some(pid) }),
-            Err(StartError::Ignore) => Ok(ChildStarted { id, pid: None }),
-            Err(StartError::Failed(reason)) => Err(Error::StartFailed { id, reason }),
-        }
+        reply
     }
 }
 
@@ -323,7 +377,10 @@ impl Handler<Subscribe> for Supervisor {
     type Result = MessageResult<Subscribe>;
 
     fn handle(&mut self, _: Subscribe, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.events.subscribe())
+        let events = self
+            .events
+            .get_or_insert_with(|| broadcast::channel(1024).0);
+        MessageResult(events.subscribe())
     }
 }
 

@@ -1,13 +1,15 @@
 //! The supervisor actor: its state, how it is built, and its life cycle.
 //!
 //! A supervisor is an ordinary actix actor, so it can itself be the child of another
-//! supervisor (trees). It starts its children synchronously while it is built, so a child
-//! that fails to start fails the build (`FailedToStartChild`) — the parent sees a failed
-//! start, as in OTP. The restart rules live in [`restart`], stopping in [`stop`], the API in
-//! [`api`].
+//! supervisor (trees). It starts its children in order when it starts, each acknowledged
+//! before the next (see [`start`]); a child that fails to start makes the children already
+//! started stop again and the supervisor's own start fail (`FailedToStartChild`) — the
+//! parent sees a failed start, as in OTP. The restart rules live in [`restart`], stopping
+//! in [`stop`], the API in [`api`].
 
 mod api;
 mod restart;
+mod start;
 mod stop;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,13 +26,13 @@ pub use api::{
 };
 pub(crate) use api::{GetCell, StartChildCell};
 
-use crate::child::ExitReport;
+use crate::child::{Control, ExitReport};
 use crate::child_ref::Cell;
 use crate::intensity::RestartWindow;
 use crate::introspect::{Event, EventKind};
 use crate::spec::Started;
 use crate::{
-    check_childspecs, AutoShutdown, ChildId, ChildSpec, Error, ExitReason, Intensity, Pid,
+    check_childspecs_for, AutoShutdown, ChildId, ChildSpec, Error, ExitReason, Intensity, Pid,
     Strategy, SupervisorRef,
 };
 
@@ -96,9 +98,23 @@ pub struct Supervisor {
     pub(crate) in_flight: HashMap<Pid, stop::Stopping>,
     pub(crate) tx: mpsc::UnboundedSender<ExitReport>,
     rx: Option<mpsc::UnboundedReceiver<ExitReport>>,
-    pub(crate) events: broadcast::Sender<Event>,
+    /// Made at the first `subscribe`: a channel of 1,024 slots is too much to pay for in
+    /// every supervisor (every restart of a nested one builds a new one).
+    pub(crate) events: Option<broadcast::Sender<Event>>,
     pub(crate) phase: Phase,
     exited: watch::Sender<Option<ExitReason>>,
+    pub(crate) intensity: Intensity,
+    /// Where this supervisor acknowledges its own start, once its children run.
+    pub(crate) init_ack: Option<Arc<Control>>,
+}
+
+/// Lets a supervisor about to be launched acknowledge its own start through `control`
+/// (after its children started) instead of right after its `started` ran.
+pub(crate) fn adopt<A: 'static>(actor: &mut A, control: &Arc<Control>) {
+    if let Some(sup) = (actor as &mut dyn std::any::Any).downcast_mut::<Supervisor>() {
+        control.defer_ack();
+        sup.init_ack = Some(control.clone());
+    }
 }
 
 /// Builds a [`Supervisor`]: flags first, then children in start order.
@@ -165,13 +181,18 @@ impl SupervisorBuilder {
                 "a dynamic supervisor only allows auto_shutdown Never".into(),
             ));
         }
-        check_childspecs(&self.children)
+        check_childspecs_for(&self.children, self.auto_shutdown)?;
+        let name = self.name.as_deref().unwrap_or("supervisor");
+        for spec in &self.children {
+            spec.warn_unreachable_intensity(name, self.intensity);
+        }
+        Ok(())
     }
 
-    /// Validates the flags and specs and starts the children in order, for use as the
-    /// start factory of a nested supervisor. On a child's start failure the children
-    /// already started are stopped in reverse order and the answer is
-    /// [`Error::FailedToStartChild`]. Must run inside an actix system.
+    /// Validates the flags and specs (OTP's `check_childspecs`) and builds the supervisor
+    /// actor, for use as the start factory of a nested supervisor
+    /// ([`ChildSpec::supervisor`]). Nothing is started yet: the supervisor starts its
+    /// children in order when it starts, each acknowledged before the next.
     pub fn build(self) -> Result<Supervisor, Error> {
         self.validate()?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -187,24 +208,39 @@ impl SupervisorBuilder {
             in_flight: HashMap::new(),
             tx,
             rx: Some(rx),
-            events: broadcast::channel(1024).0,
+            events: None,
             phase: Phase::Running,
             exited: watch::Sender::new(None),
+            intensity: self.intensity,
+            init_ack: None,
         };
         for spec in self.children {
-            let id = spec.id.clone();
-            let key = sup.insert(spec);
-            if let Err(reason) = sup.start_initial(key) {
-                sup.roll_back();
-                return Err(Error::FailedToStartChild { id, reason });
-            }
+            sup.insert(spec)?;
         }
         Ok(sup)
     }
 
-    /// Builds the supervisor and runs it as a root (no parent) on the current arbiter.
+    /// Builds the supervisor and runs it as a root (no parent) on the current arbiter,
+    /// **without waiting** for its children: the synchronous form, for callers that cannot
+    /// await. `Ok` means the flags and specs are valid and the supervisor is running; its
+    /// children start right after (calls through the handle are answered once they have).
+    /// A child that fails to start then makes the supervisor stop its other children and
+    /// exit: [`SupervisorRef::started`] and [`SupervisorRef::wait`] tell. Prefer
+    /// [`start_async`](Self::start_async).
     pub fn start(self) -> Result<SupervisorRef, Error> {
         Ok(SupervisorRef::start_root(self.build()?))
+    }
+
+    /// Builds the supervisor, runs it as a root on the current arbiter and returns once
+    /// every child has started and acknowledged (its `started` ran; a nested supervisor
+    /// once its own children did), as OTP's `start_link` does. Errors: invalid flags or
+    /// specs, or [`Error::FailedToStartChild`] naming the first child that failed (its
+    /// factory errored or its `started` panicked) — the children already started were
+    /// stopped again, in reverse order, before this returns.
+    pub async fn start_async(self) -> Result<SupervisorRef, Error> {
+        let sup = self.start()?;
+        sup.started().await?;
+        Ok(sup)
     }
 }
 
@@ -214,17 +250,22 @@ impl Supervisor {
         SupervisorBuilder::default()
     }
 
-    pub(crate) fn insert(&mut self, mut spec: ChildSpec) -> u64 {
+    /// Keeps `spec` (registering its name, if it has one). Errors: `NameTaken`.
+    pub(crate) fn insert(&mut self, mut spec: ChildSpec) -> Result<u64, Error> {
         // Keys are unique in the process, so a dynamic child's id (its key) never matches a
         // child of another supervisor.
         static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let key = NEXT_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if self.dynamic {
             spec.id = ChildId::dynamic(key);
-        } else {
+        }
+        let mut cell = spec.start.cell();
+        if let Some(name) = &spec.name {
+            cell = crate::registry::register(name, key, &spec.id, cell)?;
+        }
+        if !self.dynamic {
             self.ids.insert(spec.id.clone(), key);
         }
-        let cell = spec.start.new_cell();
         self.children.insert(
             key,
             Child {
@@ -236,12 +277,15 @@ impl Supervisor {
                 restart_gen: 0,
             },
         );
-        key
+        Ok(key)
     }
 
     pub(crate) fn remove(&mut self, key: u64) {
         if let Some(child) = self.children.remove(&key) {
             child.cell.set_down(false);
+            if let Some(name) = &child.spec.name {
+                crate::registry::unregister(name, key);
+            }
             if !self.dynamic {
                 self.ids.remove(&child.spec.id);
             }
@@ -257,8 +301,8 @@ impl Supervisor {
     }
 
     pub(crate) fn emit(&self, kind: EventKind) {
-        if self.events.receiver_count() > 0 {
-            let _ = self.events.send(Event {
+        if let Some(events) = self.events.as_ref().filter(|e| e.receiver_count() > 0) {
+            let _ = events.send(Event {
                 supervisor: self.name.clone(),
                 kind,
             });
@@ -273,7 +317,8 @@ impl Actor for Supervisor {
         if let Some(rx) = self.rx.take() {
             ctx.add_stream(Reports(rx));
         }
-        tracing::debug!(supervisor = %self.name, children = self.children.len(), "supervisor started");
+        tracing::debug!(supervisor = %self.name, children = self.children.len(), "supervisor starting its children");
+        self.start_children(ctx);
     }
 
     /// A stop from outside (the parent's shutdown, or the last address dropped) first
@@ -296,15 +341,19 @@ impl Actor for Supervisor {
 }
 
 impl Drop for Supervisor {
-    /// A supervisor killed without stopping (brutal kill) kills its children — the running
+    /// A supervisor dropped (after its stop, or killed) frees its children's names. One
+    /// killed without stopping (brutal kill) kills its children — the running
     /// ones and those whose stop was under way — so nothing is left running unsupervised.
     /// Every child's handle then answers `NotRunning`.
     fn drop(&mut self) {
-        for child in self.children.values() {
+        for (key, child) in &self.children {
             if let State::Running(started) = &child.state {
                 started.control.request(crate::child::control::KILL);
             }
             child.cell.set_down(false);
+            if let Some(name) = &child.spec.name {
+                crate::registry::unregister(name, *key);
+            }
         }
         for stopping in self.in_flight.values() {
             stopping.kill();

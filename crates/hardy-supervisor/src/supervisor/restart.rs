@@ -9,8 +9,7 @@ use super::stop::After;
 use super::{Phase, State, Supervisor};
 use crate::child::ExitReport;
 use crate::introspect::EventKind;
-use crate::spec::StartError;
-use crate::{AutoShutdown, ExitReason, Pid, RestartType, Strategy};
+use crate::{AutoShutdown, ExitReason, RestartType, Strategy};
 
 /// Retries a failed restart (OTP's `try_again_restart`); counts toward intensity.
 pub(crate) struct TryAgain(u64);
@@ -20,33 +19,6 @@ impl Message for TryAgain {
 }
 
 impl Supervisor {
-    /// Starts the child at `key` (it must not be running).
-    pub(crate) fn start_one(&mut self, key: u64) -> Result<Pid, StartError> {
-        let Some(child) = self.children.get_mut(&key) else {
-            return Err(StartError::Ignore);
-        };
-        let started = child.spec.start.start(&*child.cell, &self.tx, key)?;
-        let pid = started.pid;
-        child.state = State::Running(started);
-        tracing::info!(supervisor = %self.name, child = %child.spec.id, pid = pid.0, restarts = child.restarts, "child started");
-        let (id, restarts) = (child.spec.id.clone(), child.restarts);
-        self.emit(EventKind::Started { id, pid, restarts });
-        Ok(pid)
-    }
-
-    /// A start while the supervisor is being built: `Ignore` keeps the spec with no child
-    /// (temporary: drops it); a failure is the reason of `FailedToStartChild`.
-    pub(crate) fn start_initial(&mut self, key: u64) -> Result<(), String> {
-        match self.start_one(key) {
-            Ok(_) => Ok(()),
-            Err(StartError::Ignore) => {
-                self.ignored(key);
-                Ok(())
-            }
-            Err(StartError::Failed(reason)) => Err(reason),
-        }
-    }
-
     /// The child's factory answered `Ignore`.
     pub(crate) fn ignored(&mut self, key: u64) {
         let temporary = self
@@ -157,7 +129,10 @@ impl Supervisor {
     }
 
     /// Restarts `key` (already `Restarting`) and, per strategy, its siblings: stops the
-    /// running ones in reverse order, waits the restart delay, starts the group in order.
+    /// running ones in reverse order, waits the restart delay of `key`, then starts every
+    /// member of the group in order — as OTP's `start_children` over the group does,
+    /// including members that were not running (terminated, ignored, transient ended
+    /// normally). A temporary member was forgotten when it stopped.
     pub(crate) fn restart(&mut self, key: u64, ctx: &mut Context<Self>) {
         let group = self.group_of(key);
         let delay = self
@@ -169,6 +144,14 @@ impl Supervisor {
             c.restart_gen += 1;
             c.restart_gen
         });
+        for k in &group {
+            if let Some(child) = self.children.get_mut(k) {
+                if matches!(child.state, State::Stopped) {
+                    child.state = State::Restarting;
+                    child.cell.set_down(true);
+                }
+            }
+        }
         let siblings: Vec<u64> = group.iter().rev().copied().filter(|k| *k != key).collect();
         self.stop_then(&siblings, After::Restart, ctx, move |act, ctx, _| {
             if delay.is_zero() {
@@ -186,35 +169,39 @@ impl Supervisor {
         });
     }
 
-    /// Starts the `Restarting` members of `group` in order. If one fails, the ones started
-    /// in this pass are stopped again and the whole group is retried.
+    /// Starts the `Restarting` members of `group` in order. If one fails, it stays
+    /// `Restarting` and is retried (OTP's `try_again_restart`) with its own restart delay:
+    /// the retry restarts its group again, counting toward intensity.
     fn start_group(&mut self, group: Vec<u64>, ctx: &mut Context<Self>) {
         if self.phase != Phase::Running {
             return;
         }
-        let mut started = Vec::new();
-        for &k in &group {
-            let Some(child) = self.children.get_mut(&k) else {
-                continue;
-            };
-            if !matches!(child.state, State::Restarting) {
-                continue;
-            }
-            child.restarts += 1;
-            match self.start_one(k) {
-                Ok(_) => started.push(k),
-                Err(StartError::Ignore) => self.ignored(k),
-                Err(StartError::Failed(reason)) => {
-                    self.restart_failed(k, reason);
-                    let head = group[0];
-                    started.reverse();
-                    self.stop_then(&started, After::Restart, ctx, move |_, ctx, _| {
-                        ctx.notify(TryAgain(head));
-                    });
-                    return;
+        let mut keys = std::collections::VecDeque::with_capacity(group.len());
+        for k in group {
+            if let Some(child) = self.children.get_mut(&k) {
+                if matches!(child.state, State::Restarting) {
+                    child.restarts += 1;
+                    keys.push_back(k);
                 }
             }
         }
+        self.start_in_order(
+            keys,
+            ctx,
+            Box::new(|act, ctx, result| {
+                if let Err(failure) = result {
+                    if act.phase != Phase::Running {
+                        return;
+                    }
+                    if let Some(child) = act.children.get_mut(&failure.key) {
+                        child.state = State::Restarting;
+                        child.cell.set_down(true);
+                    }
+                    act.restart_failed(failure.key, failure.reason);
+                    ctx.notify(TryAgain(failure.key));
+                }
+            }),
+        );
     }
 
     fn restart_failed(&mut self, key: u64, reason: String) {

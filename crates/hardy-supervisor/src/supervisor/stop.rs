@@ -1,11 +1,12 @@
-//! Stopping children: one at a time in reverse start order, or all at once with one
-//! shared deadline (dynamic supervisors), honouring each child's [`Shutdown`].
+//! Stopping children: one at a time in reverse start order, or all at once (dynamic
+//! supervisors), honouring each child's own [`Shutdown`].
 //!
 //! Stopping is the only asynchronous part of a supervisor. It runs under `ctx.wait`, so the
 //! supervisor's mailbox waits meanwhile — OTP's supervisor is busy while it terminates
 //! children, too.
 
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -89,39 +90,36 @@ async fn stop_in_order(list: Vec<Stopping>) -> Stopped {
     out
 }
 
-/// Stops all at once; `Timeout`s share one deadline (the longest timeout from now; one
-/// too far away to represent counts as `Infinity`).
+/// Stops all at once, each as its own `Shutdown` says: `BrutalKill` at once, `Infinity`
+/// waited for, and each `Timeout(d)` killed `d` from now if still running. Children with
+/// the same timeout share one timer (all 100,000 children of a dynamic supervisor: one),
+/// so a child with `Infinity` never lifts the deadline of a sibling with a `Timeout`.
 async fn stop_concurrently(list: Vec<Stopping>) -> Stopped {
-    let mut longest = Some(Duration::ZERO);
+    let mut by_timeout: BTreeMap<Duration, Vec<&Control>> = BTreeMap::new();
     for s in &list {
         match s.shutdown {
             Shutdown::BrutalKill => s.control.request(KILL),
-            Shutdown::Infinity => {
-                longest = None;
-                s.control.request(STOP)
-            }
+            Shutdown::Infinity => s.control.request(STOP),
             Shutdown::Timeout(d) => {
-                longest = longest.map(|l| l.max(d));
-                s.control.request(STOP)
+                s.control.request(STOP);
+                by_timeout.entry(d).or_default().push(&s.control);
             }
         }
     }
-    let all = join_all(list.iter().map(|s| s.control.wait()));
-    let reasons = match longest.and_then(|d| Instant::now().checked_add(d)) {
-        None => all.await,
-        Some(deadline) => {
-            let mut all = std::pin::pin!(all);
-            match tokio::time::timeout_at(deadline, all.as_mut()).await {
-                Ok(reasons) => reasons,
-                Err(_) => {
-                    for s in &list {
-                        s.control.request(KILL);
-                    }
-                    all.await
-                }
+    let deadlines = by_timeout.into_iter().map(|(d, controls)| async move {
+        // A timeout too long to represent is no timeout at all.
+        let Some(deadline) = Instant::now().checked_add(d) else {
+            return;
+        };
+        let all = join_all(controls.iter().map(|c| c.wait()));
+        if tokio::time::timeout_at(deadline, all).await.is_err() {
+            for c in controls {
+                c.request(KILL);
             }
         }
-    };
+    });
+    join_all(deadlines).await;
+    let reasons = join_all(list.iter().map(|s| s.control.wait())).await;
     list.into_iter()
         .zip(reasons)
         .map(|(s, r)| (s.key, s.pid, r))
@@ -188,7 +186,7 @@ impl Supervisor {
 
     /// Stops `list` (in stop order; dynamic: concurrently), records the stops, then runs
     /// `then` on the actor.
-    fn stop_list_then(
+    pub(crate) fn stop_list_then(
         &mut self,
         list: Vec<Stopping>,
         ctx: &mut Context<Self>,
@@ -252,18 +250,5 @@ impl Supervisor {
             tracing::info!(supervisor = %act.name, reason = %reason, "supervisor exited");
             finish(act, reason, ctx);
         });
-    }
-
-    /// Stops the children still running after a failed start, in reverse order, without
-    /// waiting (the build is synchronous). Each is still stopped as its `Shutdown` says.
-    pub(crate) fn roll_back(&mut self) {
-        let keys: Vec<u64> = self.children.keys().rev().copied().collect();
-        let list = self.take_for_stop(&keys, After::Stay);
-        // The detached task owns these stops; the supervisor is discarded.
-        self.in_flight.clear();
-        self.phase = Phase::Done;
-        if !list.is_empty() {
-            actix_rt::spawn(stop_in_order(list));
-        }
     }
 }
