@@ -405,12 +405,16 @@ fn decode(s: &str) -> Result<String, Error> {
         .map_err(|_| Error::Config("the URL's user or password is not valid UTF-8".into()))
 }
 
-/// The URL with any password replaced, for error messages.
+/// The URL with any credentials replaced, for error messages: everything before the last
+/// `@` after the `//` (or from the start, when a malformed URL has none, e.g.
+/// `redis//user:pass@host`).
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://<redacted>@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
-    }
+    let Some(at) = url.rfind('@') else {
+        return url.to_string();
+    };
+    let keep = url.find("//").map(|s| s + 2).filter(|&k| k <= at);
+    let keep = keep.unwrap_or(0);
+    format!("{}<redacted>@{}", &url[..keep], &url[at + 1..])
 }
 
 #[cfg(test)]
@@ -449,6 +453,8 @@ mod tests {
             ("redis://h?x=1", "unknown URL option"),
             ("redis://h?password=secretpw", "unknown URL option"),
             ("redis://u:secretpw@", "redis://"),
+            ("redis//u:secretpw@h", "relative URL"),
+            ("redis:/u:secretpw@h@:1", "invalid"),
         ] {
             let msg = Config::from_url(url).unwrap_err().to_string();
             assert!(msg.contains(hint), "{url}: {msg}");
