@@ -61,6 +61,26 @@ impl RedisOwner {
         *self.process.lock().unwrap_or_else(|e| e.into_inner()) = p;
     }
 
+    /// Kills the server (`SIGKILL`) and waits for it to be gone. Blocks.
+    pub fn kill(&self) {
+        let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
+        self.set(Process::Killed);
+        let _ = server.kill();
+    }
+
+    /// Starts the server again on the same port and waits until it is ready. Blocks.
+    pub fn restart(&self) -> hardy_testkit::Result<()> {
+        let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
+        self.set(Process::Restarting);
+        let outcome = server.restart();
+        self.set(if outcome.is_ok() {
+            Process::Running
+        } else {
+            Process::Failed
+        });
+        outcome
+    }
+
     /// Kills the server (`SIGKILL`), waits `downtime`, and starts it again on the same port.
     /// Returns at once; false when a kill is already under way.
     pub fn kill_and_restart(&self, downtime: Duration) -> bool {
@@ -73,16 +93,10 @@ impl RedisOwner {
         }
         let this = self.clone();
         std::thread::spawn(move || {
-            let mut server = this.server.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = server.kill();
+            this.kill();
             std::thread::sleep(downtime);
-            this.set(Process::Restarting);
-            match server.restart() {
-                Ok(()) => this.set(Process::Running),
-                Err(e) => {
-                    tracing::error!(error = %e, "redis-server did not start again");
-                    this.set(Process::Failed);
-                }
+            if let Err(e) = this.restart() {
+                tracing::error!(error = %e, "redis-server did not start again");
             }
         });
         true
