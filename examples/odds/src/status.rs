@@ -21,9 +21,17 @@ pub struct LinkView {
 impl LinkView {
     /// From a connection's state.
     pub fn of(state: &hardy_connection::ConnState) -> LinkView {
+        use hardy_connection::ConnState;
+        let text = match state {
+            ConnState::Backoff { attempt, retry_in } => {
+                format!("attempt {attempt} in {} ms", retry_in.as_millis())
+            }
+            ConnState::Connecting { attempt } => format!("connecting, attempt {attempt}"),
+            other => other.to_string(),
+        };
         LinkView {
             state: state.name(),
-            text: state.to_string(),
+            text,
         }
     }
 }

@@ -148,7 +148,9 @@ function applyStatus(s) {
   dropped.textContent = s.queue.dropped.toLocaleString();
   $("#restarts").textContent = s.worker_restarts;
   const st = s.stats;
-  $("#malformed").textContent = `malformed: ${st.broken_xml} XML · ${st.out_of_range} range · ${st.unknown_match} unknown`;
+  const bad = $("#malformed");
+  bad.textContent = `${st.broken_xml + st.out_of_range + st.unknown_match} malformed messages`;
+  bad.title = `broken XML ${st.broken_xml} · odds out of range ${st.out_of_range} · unknown match ${st.unknown_match}`;
   if (s.tree) {
     $("#tree").innerHTML = `<div class="node" data-state="running"><span class="dot"></span><span class="name">${esc(s.tree.name)}</span><span class="pill">${esc(s.tree.strategy)}</span></div>` + renderTree(s.tree);
     const walk = (t) => {
