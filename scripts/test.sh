@@ -2,8 +2,9 @@
 # The project's one test command, used by developers and by CI (.ci/run).
 #
 # It runs on a fresh Debian machine: it installs redis-server (which the tests start as
-# real processes, and whose redis-tools dependency brings redis-benchmark) when running as
-# root, then checks formatting, lints with warnings as errors, and runs every test.
+# real processes, and whose redis-tools dependency brings redis-benchmark) and Chromium
+# with chromedriver (the odds dashboard's browser test) when running as root, then checks
+# formatting, lints with warnings as errors, and runs every test.
 # The last lines it prints are the test runner's own summary.
 set -euo pipefail
 
@@ -20,6 +21,9 @@ have() {
 # ensure_redis: installs redis-server when missing (shared with scripts/demo.sh).
 # shellcheck source=scripts/ensure-redis.sh
 source scripts/ensure-redis.sh
+# ensure_chromium: installs chromium and chromium-driver when missing.
+# shellcheck source=scripts/ensure-chromium.sh
+source scripts/ensure-chromium.sh
 
 ensure_component() {
     local subcommand=$1 component=$2
@@ -51,9 +55,11 @@ export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 
 section "Environment"
 ensure_redis
+ensure_chromium
 ensure_rust
 cargo --version
 redis-server --version
+chromium --version 2>/dev/null || true
 
 section "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check

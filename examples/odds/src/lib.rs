@@ -7,6 +7,8 @@
 //! Redis through a bounded queue, so a dead database never stops the odds. See
 //! `docs/odds.md` for the picture and the guarantees.
 
+#![deny(missing_docs)]
+
 pub mod feed;
 pub mod hub;
 pub mod model;

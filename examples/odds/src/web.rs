@@ -221,7 +221,7 @@ async fn current_odds(redis: &Redis, hub: &Hub) -> Vec<MatchOdds> {
         _ => Default::default(),
     };
     for odds in hub.latest() {
-        let newer = all.get(&odds.match_id).is_none_or(|o| o.seq < odds.seq);
+        let newer = !matches!(all.get(&odds.match_id), Some(o) if o.seq >= odds.seq);
         if newer {
             all.insert(odds.match_id, odds);
         }

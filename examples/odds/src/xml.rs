@@ -266,9 +266,9 @@ fn parse_fixtures(reader: &mut Reader<&[u8]>, empty: bool) -> Result<Vec<Fixture
 /// Writes one odds message as the feed sends it.
 pub fn write_odds(out: &mut Vec<u8>, m: &OddsMsg) {
     use std::io::Write;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<odds match=\"{}\" seq=\"{}\" ts=\"{}\"><home>{:.2}</home><draw>{:.2}</draw><away>{:.2}</away></odds>\n",
+        "<odds match=\"{}\" seq=\"{}\" ts=\"{}\"><home>{:.2}</home><draw>{:.2}</draw><away>{:.2}</away></odds>",
         m.match_id, m.seq, m.ts_us, m.home, m.draw, m.away
     );
 }
