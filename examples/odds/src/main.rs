@@ -79,6 +79,15 @@ async fn main() -> ExitCode {
             .unwrap_or("(no message)");
         eprintln!("[odds] a worker crashed: {msg} (its supervisor restarts it)");
     }));
+    if std::env::args().nth(1).as_deref() == Some("--bench") {
+        return match hardy_odds::bench::run().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args = match parse() {
         Ok(a) => a,
         Err(e) => {
