@@ -209,7 +209,8 @@ impl Service {
         })
     }
 
-    /// Stops the web server, the tree, the simulator and redis-server.
+    /// Stops the web server, the tree and redis-server (the simulator stops when the last
+    /// handle on it is dropped).
     pub async fn stop(mut self) {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
@@ -218,6 +219,8 @@ impl Service {
         if let Some(tree) = self.tree.take() {
             tree.stop().await;
         }
+        let server = self.redis_server.clone();
+        let _ = tokio::task::spawn_blocking(move || server.kill()).await;
     }
 }
 

@@ -64,7 +64,7 @@ function setPrice(el, cls, value, prev) {
     void p.offsetWidth;
     p.classList.add(value < prev ? "up" : "down");
     clearTimeout(p.timer);
-    p.timer = setTimeout(() => p.classList.remove("up", "down"), 700);
+    p.timer = setTimeout(() => p.classList.remove("up", "down"), 450);
   }
 }
 
@@ -137,13 +137,14 @@ function applyStatus(s) {
   setState("#feed-state", linkState(s.feed), "#feed-detail");
   setState("#redis-state", linkState(s.redis, s.redis_process), "#redis-detail");
   $("#updates-rate").textContent = Math.round(s.updates_per_s).toLocaleString();
-  $("#updates-total").textContent = `${s.stats.published.toLocaleString()} published · ${s.matches} matches`;
+  $("#updates-total").textContent = `${s.matches} matches · ${s.stats.published.toLocaleString()} published`;
   $("#queue-depth").textContent = s.queue.depth.toLocaleString();
   const pct = Math.min(100, (100 * s.queue.depth) / s.queue.bound);
   const fill = $("#queue-fill");
   fill.style.width = pct + "%";
   fill.className = "fill" + (pct >= 99 ? " full" : pct > 50 ? " high" : "");
-  $("#queue-detail").textContent = `of ${s.queue.bound.toLocaleString()} · ${s.queue.stored.toLocaleString()} stored`;
+  $("#queue-detail").textContent = `of ${s.queue.bound.toLocaleString()} · peak ${s.queue.high_water.toLocaleString()}`;
+  $("#queue-detail").title = `${s.queue.stored.toLocaleString()} written to Redis`;
   const dropped = $("#dropped");
   dropped.textContent = s.queue.dropped.toLocaleString();
   $("#restarts").textContent = s.worker_restarts;
@@ -191,20 +192,21 @@ async function post(url) {
 
 async function crash(id) {
   document.getElementById(`match-${id}`).classList.add("crashed");
+  log(`match ${id}: crash requested`, "bad");
   const r = await post(`/api/matches/${id}/crash`);
   toast(r.ok ? `crashed match ${id}'s worker` : r.body.error);
-  log(r.ok ? `match ${id}: crash requested` : `match ${id}: ${r.body.error}`, "bad");
+  if (!r.ok) log(`match ${id}: ${r.body.error}`, "bad");
 }
 
 $("#cut-feed").addEventListener("click", async () => {
+  log("cutting the feed", "bad");
   const r = await post("/api/feed/cut");
   toast(r.ok ? `feed cut for ${r.body.outage_ms} ms` : r.body.error);
-  log("feed cut", "bad");
 });
 $("#kill-redis").addEventListener("click", async () => {
+  log("killing redis-server (SIGKILL)", "bad");
   const r = await post("/api/redis/kill");
   toast(r.ok ? `redis-server killed; back in ${r.body.downtime_ms} ms` : r.body.error);
-  if (r.ok) log("redis-server killed (SIGKILL)", "bad");
 });
 $("#send-malformed").addEventListener("click", async () => {
   const kind = $("#malformed-kind").value;

@@ -6,6 +6,7 @@
 mod common;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -24,6 +25,11 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // chromedriver leads its own process group, and Chromium stays in it: killing the
+        // group leaves no browser behind, even when the test failed before `close`.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -57,6 +63,7 @@ fn start_driver() -> Driver {
         .port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -75,6 +82,7 @@ async fn connect(driver: &Driver) -> Client {
     caps.insert(
         "goog:chromeOptions".into(),
         json!({
+            "binary": "/usr/bin/chromium",
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking",
@@ -84,17 +92,20 @@ async fn connect(driver: &Driver) -> Client {
             ],
         }),
     );
+    caps.insert("pageLoadStrategy".into(), json!("eager"));
     let url = format!("http://127.0.0.1:{}", driver.port);
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     common::within(LIMIT, "chromedriver to accept a session", async {
+        let mut retry = tokio::time::interval(Duration::from_millis(50));
         loop {
+            retry.tick().await;
             match ClientBuilder::new(connector.clone())
                 .capabilities(caps.clone())
                 .connect(&url)
                 .await
             {
                 Ok(client) => return client,
-                Err(e) if driver_starting(&e) => tokio::task::yield_now().await,
+                Err(e) if driver_starting(&e) => continue,
                 Err(e) => panic!("chromedriver refused a session: {e}"),
             }
         }
@@ -125,6 +136,23 @@ async fn eventually(
         }
     })
     .await
+}
+
+/// Clicks the element `css` selects. The click is dispatched by the page's own
+/// `element.click()`: WebDriver's pointer click waits for the page to settle, and a page
+/// that repaints on every animation frame can keep it waiting for many seconds.
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect("the button is on the page");
+    client
+        .execute(
+            "document.querySelector(arguments[0]).click(); return true;",
+            vec![json!(css)],
+        )
+        .await
+        .expect("click");
 }
 
 const SEQS: &str = "return [...document.querySelectorAll('.card')].map(c => Number(c.querySelector('.seq').textContent));";
@@ -184,13 +212,7 @@ async fn the_dashboard_shows_odds_a_worker_crash_and_a_redis_outage_recovering()
         client.execute(restarts_7, vec![]).await.expect("script"),
         json!("0")
     );
-    client
-        .find(Locator::Css("#match-7 button.crash"))
-        .await
-        .expect("the crash button")
-        .click()
-        .await
-        .expect("click crash");
+    click(&client, "#match-7 button.crash").await;
     phase("crash clicked");
     eventually(&client, "match 7's restart count at 1", restarts_7, |v| {
         *v == json!("1")
@@ -216,13 +238,7 @@ async fn the_dashboard_shows_odds_a_worker_crash_and_a_redis_outage_recovering()
         client.execute(redis, vec![]).await.expect("script"),
         json!("connected")
     );
-    client
-        .find(Locator::Id("kill-redis"))
-        .await
-        .expect("the kill button")
-        .click()
-        .await
-        .expect("click kill");
+    click(&client, "#kill-redis").await;
     phase("kill clicked");
     eventually(&client, "Redis shown reconnecting", redis, |v| {
         *v == json!("reconnecting")
