@@ -107,11 +107,13 @@ fn ticks(stat: &str) -> u64 {
 
 struct Step {
     target: f64,
+    sent: f64,
     received: f64,
     p50: f64,
     p99: f64,
     lagged: u64,
     dropped: u64,
+    stored: f64,
 }
 
 async fn measure(
@@ -126,12 +128,15 @@ async fn measure(
     service.sim.set_rate(rate);
     tokio::time::sleep(warm).await;
     let dropped0 = service.queue.stats().dropped;
+    let sent0 = service.sim.stats().updates;
+    let stored0 = service.queue.stats().stored;
     let start = tally.borrow().clone();
     let (cpu0, redis0) = cpu_ticks(redis_pid);
     let t0 = Instant::now();
     tokio::time::sleep(hold).await;
     let secs = t0.elapsed().as_secs_f64();
     let end = tally.borrow().clone();
+    let sent1 = service.sim.stats().updates;
     let (cpu1, redis1) = cpu_ticks(redis_pid);
     let mut lat = end.latencies_us[start.latencies_us.len()..].to_vec();
     lat.sort_unstable();
@@ -152,11 +157,13 @@ async fn measure(
     }
     Step {
         target: rate,
+        sent: (sent1 - sent0) as f64 / secs,
         received: (end.updates - start.updates) as f64 / secs,
         p50: percentile(&lat, 0.50),
         p99: percentile(&lat, 0.99),
         lagged: end.lagged - start.lagged,
         dropped: service.queue.stats().dropped - dropped0,
+        stored: (service.queue.stats().stored - stored0) as f64 / secs,
     }
 }
 
@@ -171,7 +178,16 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     config.queue_bound = 100_000;
     let service = Service::start(config).await?;
     let (tx, mut tally) = watch::channel(Tally::default());
-    actix_rt::spawn(sse_client(service.addr(), tx));
+    // The client runs on a thread of its own, so that measuring does not slow the service.
+    let addr = service.addr();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt {
+            let _ = rt.block_on(sse_client(addr, tx));
+        }
+    });
     tally
         .wait_for(|t| t.updates > 1_000)
         .await
@@ -179,13 +195,20 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let redis_pid = redis_pid(&service).await;
     println!("hardy-odds bench: 1,000 matches, feed → worker → SSE (+ storage), one SSE client");
     println!(
-        "  {:>9} {:>10} {:>9} {:>9} {:>7} {:>8}",
-        "target/s", "received/s", "p50 ms", "p99 ms", "lagged", "q.drop"
+        "  {:>9} {:>9} {:>10} {:>9} {:>9} {:>7} {:>9} {:>8}",
+        "target/s", "sent/s", "received/s", "p50 ms", "p99 ms", "lagged", "stored/s", "q.drop"
     );
     let mut sustained = 0.0;
-    for rate in [
-        10_000.0, 20_000.0, 40_000.0, 60_000.0, 80_000.0, 100_000.0, 130_000.0,
-    ] {
+    // ODDS_BENCH_RATES=5000,10000 overrides the steps.
+    let rates: Vec<f64> = std::env::var("ODDS_BENCH_RATES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|r| r.trim().parse().ok()).collect())
+        .unwrap_or_else(|| {
+            vec![
+                10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0, 60_000.0, 80_000.0,
+            ]
+        });
+    for rate in rates {
         let s = measure(
             &service,
             &mut tally,
@@ -197,17 +220,25 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await;
         println!(
-            "  {:>9.0} {:>10.0} {:>9.1} {:>9.1} {:>7} {:>8}",
-            s.target, s.received, s.p50, s.p99, s.lagged, s.dropped
+            "  {:>9.0} {:>9.0} {:>10.0} {:>9.1} {:>9.1} {:>7} {:>9.0} {:>8}",
+            s.target, s.sent, s.received, s.p50, s.p99, s.lagged, s.stored, s.dropped
         );
-        let kept_up = s.received >= 0.95 * s.target && s.lagged == 0 && s.p99 < 1_000.0;
+        // Sustained: the feed reached (about) the target, everything it sent reached the
+        // SSE client with p99 under 100 ms, and storage kept up (nothing dropped).
+        let kept_up = s.sent >= 0.9 * s.target
+            && s.received >= 0.97 * s.sent
+            && s.lagged == 0
+            && s.p99 < 100.0
+            && s.dropped == 0;
         if kept_up {
             sustained = s.received;
         } else {
             break;
         }
     }
-    println!("  highest sustained: {sustained:.0} updates/s (received in full, p99 < 1 s)");
+    println!(
+        "  highest sustained: {sustained:.0} updates/s (all the feed sent received, p99 < 100 ms, storage keeping up)"
+    );
     println!("  at 10,000 updates/s for 10 s:");
     let s = measure(
         &service,

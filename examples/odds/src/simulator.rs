@@ -247,6 +247,7 @@ struct Book {
     rng: StdRng,
     pending: Vec<(Malformed, Option<u32>)>,
     carry: f64,
+    last: std::time::Instant,
     counters: Arc<Counters>,
 }
 
@@ -272,6 +273,7 @@ async fn run(
         fixtures,
         pending: Vec::new(),
         carry: 0.0,
+        last: std::time::Instant::now(),
         counters,
     };
     let mut listener = Some(listener);
@@ -338,6 +340,7 @@ async fn serve(
     {
         return End::Dropped;
     }
+    book.last = std::time::Instant::now();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -387,7 +390,12 @@ impl Book {
 
     /// One tick's messages into `out`; answers whether to drop the connection afterwards.
     fn batch(&mut self, out: &mut Vec<u8>) -> bool {
-        self.carry += self.config.rate * TICK.as_secs_f64();
+        // By the time elapsed, not by ticks: a late tick (a busy machine) must not lower
+        // the rate. At most a second's worth at once.
+        let now = std::time::Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64().min(1.0);
+        self.last = now;
+        self.carry += self.config.rate * elapsed;
         let mut n = self.carry as u64;
         self.carry -= n as f64;
         if self.config.bursts && self.rng.gen_ratio(1, 300) {

@@ -109,17 +109,17 @@ impl FeedDecoder {
         }
         let from = self.scanned.max(1);
         let end = find(&buf[from..], &close).map(|p| from + p + close.len());
+        // Another message starting before this one's end means this one was cut off. Only
+        // the bytes up to the end are searched, so a full buffer costs one pass, not one per
+        // message.
+        let limit = end.unwrap_or(buf.len());
         let next_root = ROOTS
             .iter()
-            .filter_map(|r| find(&buf[1..], r).map(|p| p + 1))
-            .filter(|&p| p > 0)
+            .filter_map(|r| find(&buf[1..limit], r).map(|p| p + 1))
             .min();
         match (end, next_root) {
-            (Some(end), Some(next)) if next < end => {
-                Frame::Cut(next, "message cut off by the next one")
-            }
-            (Some(end), _) => Frame::Complete(end),
-            (None, Some(next)) => Frame::Cut(next, "message cut off by the next one"),
+            (_, Some(next)) => Frame::Cut(next, "message cut off by the next one"),
+            (Some(end), None) => Frame::Complete(end),
             (None, None) => {
                 self.scanned = buf.len().saturating_sub(close.len());
                 self.partial_or_cut(buf)
@@ -137,7 +137,16 @@ impl FeedDecoder {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    let (&first, rest) = needle.split_first()?;
+    let mut at = 0;
+    while let Some(p) = hay[at..].iter().position(|&b| b == first) {
+        let start = at + p;
+        if hay[start + 1..].starts_with(rest) {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+    None
 }
 
 fn broken(reason: impl Into<String>) -> FeedItem {
