@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Runs the project's demo: examples/supervised_redis.rs, a Redis connection and two workers
-# in one supervision tree, through a worker crash, a redis-server death and its restart.
-# It starts its own redis-server, installing it first when missing (as scripts/test.sh does).
+# Runs the project's demo: hardy-odds (examples/odds), a live betting-odds service with its
+# dashboard. It starts its own redis-server and feed simulator, prints the dashboard's URL
+# (http://127.0.0.1:PORT/) and a status line every few seconds, and runs until Ctrl-C.
+#
+#   scripts/demo.sh             run until Ctrl-C
+#   scripts/demo.sh --for 30    stop by itself after 30 seconds
+#
+# Other options are passed on: --port N (default 8080, a free one if taken), --matches M,
+# --rate R (updates per second), --no-faults. It installs redis-server first when missing
+# (as scripts/test.sh does).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,4 +17,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-redis.sh
 ensure_redis "the demo"
 
-exec cargo run -p hardy --example supervised_redis -- "$@"
+exec cargo run -q -p hardy-odds -- "$@"

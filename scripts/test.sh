@@ -2,7 +2,9 @@
 # The project's one test command, used by developers and by CI (.ci/run).
 #
 # It runs on a fresh Debian machine: it installs redis-server and memcached (which the
-# tests start as real processes; redis-tools brings redis-benchmark) when running as root, then checks formatting, lints with warnings as errors, and runs every test.
+# tests start as real processes; redis-tools brings redis-benchmark) and Chromium with
+# chromedriver (the odds dashboard's browser test) when running as root, then checks
+# formatting, lints with warnings as errors, and runs every test.
 # The last lines it prints are the test runner's own summary.
 set -euo pipefail
 
@@ -19,6 +21,9 @@ have() {
 # ensure_redis: installs redis-server and memcached when missing (shared with scripts/demo.sh).
 # shellcheck source=scripts/ensure-redis.sh
 source scripts/ensure-redis.sh
+# ensure_chromium: installs chromium and chromium-driver when missing.
+# shellcheck source=scripts/ensure-chromium.sh
+source scripts/ensure-chromium.sh
 
 ensure_component() {
     local subcommand=$1 component=$2
@@ -50,10 +55,12 @@ export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 
 section "Environment"
 ensure_redis
+ensure_chromium
 ensure_rust
 cargo --version
 redis-server --version
 memcached --version
+chromium --version 2>/dev/null || true
 
 section "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
