@@ -9,7 +9,12 @@
 //! - [`DynamicSupervisor`]: one template, children added at run time.
 //! - [`PartitionSupervisor`]: N children, keys routed by hash, spread over arbiters.
 //! - Panics, kills and `exit(reason)` are exits the supervisor sees, on any arbiter.
-//! - [`ChildRef`]: a handle that always reaches the current incarnation of a child.
+//! - An acknowledged start, as OTP's: [`SupervisorBuilder::start_async`] returns once every
+//!   child's `started` ran (nested supervisors: once their own children did).
+//! - [`ChildRef`]: a handle that always reaches the current incarnation of a child,
+//!   obtainable before the start ([`ChildSpec::child_ref`]) or by registered name
+//!   ([`whereis`]).
+//! - Children and supervisors on any arbiter, built there, so they need not be `Send`.
 //! - Introspection ([`SupervisorTree`]) and `tracing` events for every start, exit,
 //!   restart, give-up and escalation.
 //!

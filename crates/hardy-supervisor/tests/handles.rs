@@ -239,3 +239,12 @@ async fn name_taken_twice_is_an_error_at_start() {
     assert!(whereis::<Worker>("n2.dup").is_ok());
     second.stop().await;
 }
+
+#[test]
+fn child_ref_send_is_a_send_future() {
+    fn assert_send<T: Send>(_: &T) {}
+    let spec = ChildSpec::worker("w", || Ok(Worker::quiet("w")));
+    let handle: ChildRef<Worker> = spec.child_ref().unwrap();
+    let fut = handle.send(Name);
+    assert_send(&fut);
+}
