@@ -189,13 +189,18 @@ impl Handle<NoReply> for RedisConn {
         let blocking = self.config.allow_blocking;
         let dispatch = match cmds.iter().find_map(|cmd| refuse(cmd, blocking)) {
             Some(err) => Dispatch::Fail(err),
-            None => self.dispatch(|buf| {
-                crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);
-                for cmd in &cmds {
-                    cmd.write_to(buf);
+            None => {
+                if cmds.iter().any(|c| c.name() == "UNWATCH") {
+                    self.sessions.clear_watches();
                 }
-                crate::cmd("CLIENT").arg("REPLY").arg("ON").write_to(buf);
-            }),
+                self.dispatch(|buf| {
+                    crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);
+                    for cmd in &cmds {
+                        cmd.write_to(buf);
+                    }
+                    crate::cmd("CLIENT").arg("REPLY").arg("ON").write_to(buf);
+                })
+            }
         };
         Enqueued::new(dispatch, cmds.len(), |tx, n| Slot::NoReply {
             commands: n,

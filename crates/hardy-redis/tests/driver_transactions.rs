@@ -229,3 +229,26 @@ async fn a_username_without_a_password_is_a_configuration_error() {
         "{stopped}"
     );
 }
+
+#[actix_rt::test]
+async fn another_callers_unwatch_aborts_the_session_instead_of_running_exec_unguarded() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    for by_noreply in [false, true] {
+        let tx = redis.watch("w").await.unwrap();
+        if by_noreply {
+            redis
+                .noreply(Pipeline::new().cmd(cmd("UNWATCH")))
+                .await
+                .unwrap();
+        } else {
+            redis.command::<()>(cmd("UNWATCH")).await.unwrap();
+        }
+        let outcome = tx
+            .exec::<Vec<Frame>>(Pipeline::new().cmd(cmd("SET").arg("w").arg("v")))
+            .await;
+        assert!(matches!(outcome, Err(Error::WatchAborted)), "{outcome:?}");
+    }
+    let w: Option<String> = redis.command(cmd("GET").arg("w")).await.unwrap();
+    assert_eq!(w, None);
+}
