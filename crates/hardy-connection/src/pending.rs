@@ -168,18 +168,17 @@ impl<C: Connection> Pending<C> {
         if queue.sweep.is_none() {
             let every = (limit / 10).clamp(Duration::from_millis(1), Duration::from_millis(100));
             let this = self.clone();
-            queue.sweep = Some(ctx.run_interval(every, move |act, ctx| {
-                match this.expire(ctx) {
+            queue.sweep = Some(
+                ctx.run_interval(every, move |act, ctx| match this.expire(ctx) {
                     None => {}
                     Some(DropLink::Unskippable(limit)) => {
                         act.with_ctx(ctx, |_, cx| cx.disconnect(timed_out(limit)))
                     }
-                    Some(DropLink::TimeoutsInARow(count, limit)) => act.with_ctx(ctx, |_, cx| {
-                        tracing::warn!(target: "hardy_connection", peer = %cx.name(), timeouts = count, "requests keep timing out: dropping the link");
-                        cx.disconnect(in_a_row(count, limit))
-                    }),
-                }
-            }));
+                    Some(DropLink::TimeoutsInARow(count, limit)) => {
+                        act.with_ctx(ctx, |_, cx| cx.disconnect(in_a_row(count, limit)))
+                    }
+                }),
+            );
         }
     }
 

@@ -28,8 +28,11 @@ pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;
 pub use hardy_connection::backoff::Jitter;
+pub use hardy_connection::Stop;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
-pub use messages::{Batch, Command, Enqueued, NoReply, Shutdown};
+#[allow(deprecated)]
+pub use messages::Shutdown;
+pub use messages::{Batch, Command, Enqueued, NoReply};
 pub use pipeline::Pipeline;
 pub use resp::{Frame, ServerError};
 pub use supervised::child_spec;
