@@ -114,7 +114,7 @@ function renderTree(t) {
   if (!t) return "";
   const items = t.children.map((c) => {
     const state = c.status;
-    const pill = c.kind === "supervisor" ? `<span class="pill">${esc(c.tree ? c.tree.strategy : "supervisor")}</span>` : "";
+    const pill = c.tree ? `<span class="pill">${esc(c.tree.strategy)}</span>` : "";
     const exit = c.last_exit ? `<span class="exit" title="${esc(c.last_exit)}">last exit: ${esc(c.last_exit)}</span>` : "";
     let inner = "";
     if (c.tree) {
