@@ -61,7 +61,6 @@ function setPrice(el, cls, value, prev) {
   p.querySelector(".o").textContent = value.toFixed(2);
   if (prev !== undefined && prev !== value) {
     p.classList.remove("up", "down");
-    void p.offsetWidth;
     p.classList.add(value < prev ? "up" : "down");
     clearTimeout(p.timer);
     p.timer = setTimeout(() => p.classList.remove("up", "down"), 450);
@@ -79,13 +78,23 @@ function render() {
     odds.set(id, o);
   }
   pending.clear();
-  requestAnimationFrame(render);
+  scheduled = false;
+}
+
+// One repaint per frame at most, and none while nothing changed.
+let scheduled = false;
+function schedule() {
+  if (!scheduled) {
+    scheduled = true;
+    requestAnimationFrame(render);
+  }
 }
 
 function accept(o) {
   const have = pending.get(o.m) || odds.get(o.m);
   if (have && have.seq >= o.seq) return; // older than what is shown
   pending.set(o.m, o);
+  schedule();
 }
 
 function linkState(link, process) {
@@ -233,4 +242,3 @@ function connect() {
 }
 
 connect();
-requestAnimationFrame(render);
