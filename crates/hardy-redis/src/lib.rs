@@ -28,6 +28,8 @@ pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;
 pub use hardy_connection::backoff::Jitter;
+#[cfg(feature = "tls")]
+pub use hardy_connection::transport::Tls;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
 pub use messages::{Batch, Command, Enqueued, NoReply, Shutdown};
 pub use pipeline::Pipeline;
