@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hardy_connection::backoff::{Exponential, Jitter};
+use hardy_connection::transport::Endpoint;
 #[cfg(feature = "tls")]
 use hardy_connection::transport::Tls;
-use hardy_connection::transport::Endpoint;
 use percent_encoding::percent_decode_str;
 
 use crate::resp::Limits;
@@ -631,7 +631,10 @@ mod tests {
         let c = Config::from_url("rediss://u:pw@redis.example:6380/1").unwrap();
         assert!(c.is_tls());
         assert!(!c.tls.as_ref().unwrap().accepts_invalid_certs());
-        assert_eq!((c.host(), c.port(), c.database()), ("redis.example", 6380, 1));
+        assert_eq!(
+            (c.host(), c.port(), c.database()),
+            ("redis.example", 6380, 1)
+        );
         assert!(!c.clone().no_tls().is_tls());
         assert!(!Config::from_url("redis://h").unwrap().is_tls());
     }

@@ -84,7 +84,9 @@ async fn a_wildcard_certificate_is_verified_against_the_configured_server_name()
     let tls = Tls::new()
         .ca_pem(certs.ca_pem())
         .server_name("node1.hardy.test");
-    let redis = Redis::connect(config(&server, &certs).tls(tls)).await.unwrap();
+    let redis = Redis::connect(config(&server, &certs).tls(tls))
+        .await
+        .unwrap();
     let pong: String = redis.command(cmd("PING")).await.unwrap();
     assert_eq!(pong, "PONG");
 }
@@ -126,7 +128,9 @@ async fn danger_accept_invalid_certs_connects_to_a_server_nobody_vouches_for() {
     let certs = TestCerts::generate().unwrap();
     let server = tls_server(&certs, ServerCert::UnknownCa, false);
     let tls = Tls::new().danger_accept_invalid_certs(true);
-    let redis = Redis::connect(config(&server, &certs).tls(tls)).await.unwrap();
+    let redis = Redis::connect(config(&server, &certs).tls(tls))
+        .await
+        .unwrap();
     let pong: String = redis.command(cmd("PING")).await.unwrap();
     assert_eq!(pong, "PONG");
 }
@@ -207,7 +211,11 @@ async fn killing_a_tls_server_with_commands_in_flight_gives_each_its_reply_or_di
         tokio::task::yield_now().await;
     }
     server.kill().unwrap();
-    let outcomes: Vec<_> = join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let outcomes: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     assert!(outcomes.iter().filter(|o| o.is_ok()).count() >= 100);
     for outcome in &outcomes {
         if let Err(e) = outcome {

@@ -149,7 +149,9 @@ impl Connector {
                         "TLS over a Unix socket is not supported: connect without TLS",
                     ));
                 }
-                Ok(Stream(Inner::Unix(tokio::net::UnixStream::connect(path).await?)))
+                Ok(Stream(Inner::Unix(
+                    tokio::net::UnixStream::connect(path).await?,
+                )))
             }
             #[cfg(not(unix))]
             Endpoint::Unix(_) => Err(io::Error::new(

@@ -228,7 +228,8 @@ pub fn certificate_problem(error: &io::Error) -> Option<String> {
     let rustls = error.get_ref()?.downcast_ref::<rustls::Error>()?;
     let fix = match rustls {
         rustls::Error::InvalidCertificate(cert) => match cert {
-            CertificateError::UnknownIssuer => {
+            // A CA with the trusted one's name but another key shows as a bad signature.
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
                 "the server's certificate is signed by a CA this client does not trust: give \
                  that CA's certificate (ca_pem), or check that this is the right server"
                     .to_string()

@@ -118,7 +118,11 @@ impl RedisServer {
     /// A `redis://127.0.0.1:<port>` URL (without credentials); `rediss://` for a TLS
     /// server.
     pub fn url(&self) -> String {
-        let scheme = if self.config.tls.is_some() { "rediss" } else { "redis" };
+        let scheme = if self.config.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
         format!("{scheme}://{}", self.addr())
     }
 
