@@ -1,15 +1,19 @@
-//! Connection options, from a builder or a `redis://` URL.
+//! Connection options, from a builder or a `redis://`, `rediss://` or `redis+unix://` URL.
 //!
 //! One place that knows every option, its default and its meaning, so the actor, the URL
-//! parser and the docs agree. The password is a [`Secret`]: no `Debug`, `Display` or
-//! tracing field ever prints it.
+//! parser and the docs agree. The password is a [`Secret`] and TLS key material stays
+//! inside [`Tls`]: no `Debug`, `Display` or tracing field ever prints them.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hardy_connection::backoff::{Exponential, Jitter};
+use hardy_connection::transport::Endpoint;
+#[cfg(feature = "tls")]
+use hardy_connection::transport::Tls;
 use percent_encoding::percent_decode_str;
 
 use crate::resp::Limits;
@@ -87,6 +91,10 @@ pub enum Protocol {
 pub struct Config {
     pub(crate) host: String,
     pub(crate) port: u16,
+    /// A Unix socket path, used instead of `host:port` when set.
+    pub(crate) unix: Option<PathBuf>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<Tls>,
     pub(crate) database: u32,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<Secret>,
@@ -123,6 +131,9 @@ impl Config {
         Config {
             host: host.into(),
             port,
+            unix: None,
+            #[cfg(feature = "tls")]
+            tls: None,
             database: 0,
             username: None,
             password: None,
@@ -146,31 +157,52 @@ impl Config {
         }
     }
 
-    /// Parses `redis://[user[:password]@]host[:port][/db][?protocol=resp2|resp3]`.
+    /// Connects to the Unix socket at `path`, with the defaults of [`Config::new`] (TCP
+    /// keepalive does not apply).
     ///
-    /// `rediss://` (TLS) and `unix://` / `redis+unix://` are recognised and refused with
-    /// an error saying they are not supported yet.
+    /// ```
+    /// use hardy_redis::Config;
+    ///
+    /// let config = Config::unix("/run/redis/redis.sock").select(2);
+    /// let parsed: Config = "redis+unix:///run/redis/redis.sock?db=2".parse()?;
+    /// assert_eq!(parsed.unix_path(), config.unix_path());
+    /// assert_eq!(parsed.database(), 2);
+    /// # Ok::<(), hardy_redis::Error>(())
+    /// ```
+    pub fn unix(path: impl Into<PathBuf>) -> Self {
+        let mut config = Config::new("localhost", 0);
+        config.unix = Some(path.into());
+        config
+    }
+
+    /// Parses a URL:
+    ///
+    /// - `redis://[user[:password]@]host[:port][/db][?protocol=resp2|resp3]`;
+    /// - `rediss://...` the same over TLS, verified against the system's roots and the
+    ///   host name (see [`tls`](Self::tls) for a private CA or a client certificate);
+    /// - `redis+unix:///path/redis.sock` or `unix:///path/redis.sock`, with the options
+    ///   `db`, `user`, `pass` and `protocol` in the query (redis-rs's forms), e.g.
+    ///   `redis+unix:///run/redis.sock?db=2`.
     pub fn from_url(url: &str) -> Result<Config, Error> {
         let parsed = url::Url::parse(url)
             .map_err(|e| Error::Config(format!("{e} in URL {}", redact_url(url))))?;
-        match parsed.scheme() {
-            "redis" => {}
-            "rediss" => {
-                return Err(Error::Config(
-                    "rediss:// (TLS) is not supported yet: use redis:// over a trusted network"
-                        .into(),
-                ))
-            }
-            "unix" | "redis+unix" => {
-                return Err(Error::Config(
-                    "Unix sockets are not supported yet: use redis://host:port".into(),
-                ))
-            }
+        let tls = match parsed.scheme() {
+            "redis" => false,
+            "rediss" => true,
+            "unix" | "redis+unix" => return Config::from_unix_url(&parsed),
             other => {
                 return Err(Error::Config(format!(
-                    "unknown scheme {other}://: use redis://host:port/db"
+                    "unknown scheme {other}://: use redis://host:port/db, rediss:// for TLS or \
+                     redis+unix:///path/to/redis.sock"
                 )))
             }
+        };
+        if parsed.fragment().is_some() {
+            return Err(Error::Config(
+                "URL fragments (e.g. #insecure) are not supported: to skip certificate checks \
+                 use Config::tls(Tls::new().danger_accept_invalid_certs(true))"
+                    .into(),
+            ));
         }
         let host = parsed
             .host_str()
@@ -178,6 +210,9 @@ impl Config {
             .ok_or_else(|| Error::Config("the URL has no host: use redis://host:port".into()))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let mut config = Config::new(host, parsed.port().unwrap_or(6379));
+        if tls {
+            config = config.default_tls()?;
+        }
         let user = decode(parsed.username())?;
         if !user.is_empty() {
             config.username = Some(user);
@@ -187,26 +222,76 @@ impl Config {
         }
         let db = parsed.path().trim_start_matches('/');
         if !db.is_empty() {
-            config.database = db.parse().map_err(|_| {
-                Error::Config(format!(
-                    "database {db:?} is not a number: use redis://host:port/<0-15>"
-                ))
-            })?;
+            config.database = parse_db(db)?;
         }
         for (key, value) in parsed.query_pairs() {
-            match (&*key, &*value) {
-                ("protocol", "resp2") => config.protocol = Protocol::Resp2,
-                ("protocol", "resp3") => config.protocol = Protocol::Resp3,
+            if !config.query_option(&key, &value) {
+                // Only the key: the value may be a secret.
+                return Err(Error::Config(format!(
+                    "unknown URL option {key:?}: supported is protocol=resp2|resp3"
+                )));
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `redis+unix:///path?db=2&user=u&pass=p&protocol=resp2`.
+    fn from_unix_url(parsed: &url::Url) -> Result<Config, Error> {
+        let path = decode(parsed.path())?;
+        if path.is_empty() || path == "/" {
+            return Err(Error::Config(
+                "the URL has no socket path: use redis+unix:///path/to/redis.sock".into(),
+            ));
+        }
+        let mut config = Config::unix(path);
+        let user = decode(parsed.username())?;
+        if !user.is_empty() {
+            config.username = Some(user);
+        }
+        if let Some(pass) = parsed.password() {
+            config.password = Some(Secret::new(decode(pass)?));
+        }
+        for (key, value) in parsed.query_pairs() {
+            match &*key {
+                "db" => config.database = parse_db(&value)?,
+                "user" => config.username = Some(value.into_owned()),
+                "pass" | "password" => config.password = Some(Secret::new(value.into_owned())),
+                _ if config.query_option(&key, &value) => {}
                 _ => {
-                    // Only the key: the value may be a secret.
                     return Err(Error::Config(format!(
-                        "unknown URL option {key:?}: supported is protocol=resp2|resp3"
-                    )));
+                        "unknown URL option {key:?}: supported are db, user, pass and \
+                         protocol=resp2|resp3"
+                    )))
                 }
             }
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The query options every scheme knows; `false` for an unknown one.
+    fn query_option(&mut self, key: &str, value: &str) -> bool {
+        match (key, value) {
+            ("protocol", "resp2") => self.protocol = Protocol::Resp2,
+            ("protocol", "resp3") => self.protocol = Protocol::Resp3,
+            _ => return false,
+        }
+        true
+    }
+
+    #[cfg(feature = "tls")]
+    fn default_tls(self) -> Result<Config, Error> {
+        Ok(self.tls(Tls::new()))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn default_tls(self) -> Result<Config, Error> {
+        Err(Error::Config(
+            "rediss:// needs TLS, and hardy-redis was built without its `tls` feature: \
+             enable it in Cargo.toml"
+                .into(),
+        ))
     }
 
     /// Checks the options that only make sense together; run before every connect.
@@ -232,6 +317,55 @@ impl Config {
     /// The server's port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+    /// The Unix socket path, for a [`Config::unix`] connection.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.unix.as_deref()
+    }
+    /// Whether the connection uses TLS.
+    pub fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+
+    /// Connects over TLS with these options (as `rediss://` does with [`Tls::new`]):
+    /// verification against the system's roots and the host name by default, a private CA
+    /// with [`Tls::ca_pem`], mutual TLS with [`Tls::client_cert_pem`].
+    ///
+    /// A certificate problem (unknown CA, wrong host name, expired, a client certificate
+    /// the server refuses) is an [`Error::Config`] saying what to fix, and stops the
+    /// connection after that one attempt; a network error during the TLS handshake is
+    /// retried like any connect failure.
+    ///
+    /// ```no_run
+    /// use hardy_redis::{Config, Redis, Tls};
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ca = std::fs::read("ca.crt")?;
+    /// let (cert, key) = (std::fs::read("client.crt")?, std::fs::read("client.key")?);
+    /// let config: Config = "rediss://redis.internal:6380".parse()?;
+    /// let redis = Redis::connect(config.tls(Tls::new().ca_pem(ca).client_cert_pem(cert, key))).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+    /// Plaintext again, after [`tls`](Self::tls) or a `rediss://` URL.
+    #[cfg(feature = "tls")]
+    pub fn no_tls(mut self) -> Self {
+        self.tls = None;
+        self
+    }
+
+    /// Where to connect.
+    pub(crate) fn endpoint(&self) -> Endpoint {
+        match &self.unix {
+            Some(path) => Endpoint::unix(path.clone()),
+            None => Endpoint::tcp(self.host.clone(), self.port),
+        }
     }
 
     /// Selects database `db` after connecting.
@@ -381,9 +515,11 @@ impl Config {
             .jitter(self.backoff_jitter)
     }
 
-    /// `host:port`, for logs (never credentials).
+    /// `host:port` or `unix:/path`, for logs (never credentials).
     pub(crate) fn peer(&self) -> String {
-        if self.host.contains(':') {
+        if let Some(path) = &self.unix {
+            format!("unix:{}", path.display())
+        } else if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)
@@ -396,6 +532,14 @@ impl FromStr for Config {
     fn from_str(s: &str) -> Result<Config, Error> {
         Config::from_url(s)
     }
+}
+
+fn parse_db(db: &str) -> Result<u32, Error> {
+    db.parse().map_err(|_| {
+        Error::Config(format!(
+            "database {db:?} is not a number: use redis://host:port/<0-15> or ?db=<0-15>"
+        ))
+    })
 }
 
 fn decode(s: &str) -> Result<String, Error> {
@@ -446,8 +590,10 @@ mod tests {
     #[test]
     fn bad_urls_say_what_to_do_and_never_show_the_password() {
         for (url, hint) in [
-            ("rediss://h:1", "TLS"),
-            ("unix:///tmp/redis.sock", "Unix"),
+            ("rediss://h:1#insecure", "danger_accept_invalid_certs"),
+            ("unix:///", "socket path"),
+            ("redis+unix:///s.sock?db=x", "not a number"),
+            ("redis+unix:///s.sock?nope=secretpw", "unknown URL option"),
             ("http://h", "unknown scheme"),
             ("redis://u:pw@h/abc", "not a number"),
             ("redis://h?x=1", "unknown URL option"),
@@ -460,6 +606,37 @@ mod tests {
             assert!(msg.contains(hint), "{url}: {msg}");
             assert!(!msg.contains("secretpw"), "{msg}");
         }
+    }
+
+    #[test]
+    fn unix_urls_take_the_path_and_the_query_options() {
+        for url in [
+            "redis+unix:///run/redis%20x/redis.sock?db=2&user=bob&pass=pw&protocol=resp2",
+            "unix:///run/redis%20x/redis.sock?db=2&user=bob&pass=pw&protocol=resp2",
+        ] {
+            let c = Config::from_url(url).unwrap();
+            assert_eq!(c.unix_path(), Some(Path::new("/run/redis x/redis.sock")));
+            assert_eq!(c.database(), 2);
+            assert_eq!(c.username.as_deref(), Some("bob"));
+            assert_eq!(c.password.as_ref().map(Secret::expose), Some("pw"));
+            assert_eq!(c.protocol, Protocol::Resp2);
+            assert_eq!(c.peer(), "unix:/run/redis x/redis.sock");
+            assert!(!c.is_tls());
+        }
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn rediss_urls_turn_verified_tls_on() {
+        let c = Config::from_url("rediss://u:pw@redis.example:6380/1").unwrap();
+        assert!(c.is_tls());
+        assert!(!c.tls.as_ref().unwrap().accepts_invalid_certs());
+        assert_eq!(
+            (c.host(), c.port(), c.database()),
+            ("redis.example", 6380, 1)
+        );
+        assert!(!c.clone().no_tls().is_tls());
+        assert!(!Config::from_url("redis://h").unwrap().is_tls());
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub use error::Error;
 pub use handshake::Link;
 pub use hardy_connection::backoff::Jitter;
 pub use hardy_connection::Stop;
+#[cfg(feature = "tls")]
+pub use hardy_connection::transport::Tls;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
 #[allow(deprecated)]
 pub use messages::Shutdown;
