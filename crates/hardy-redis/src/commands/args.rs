@@ -59,13 +59,19 @@ mod tests {
     #[test]
     fn btreemap_expands_to_field_value_pairs() {
         let map = BTreeMap::from([("a", 1), ("b", 2)]);
-        assert_eq!(encoded(&cmd("HSET").arg("h").arg(&map)), ["HSET", "h", "a", "1", "b", "2"]);
+        assert_eq!(
+            encoded(&cmd("HSET").arg("h").arg(&map)),
+            ["HSET", "h", "a", "1", "b", "2"]
+        );
     }
 
     #[test]
     fn shared_strings_are_one_argument() {
         let s: Arc<str> = "k".into();
         let b: Box<[u8]> = Box::new(*b"v");
-        assert_eq!(encoded(&cmd("SET").arg(s).arg(b).arg(())), ["SET", "k", "v"]);
+        assert_eq!(
+            encoded(&cmd("SET").arg(s).arg(b).arg(())),
+            ["SET", "k", "v"]
+        );
     }
 }

@@ -274,8 +274,14 @@ mod tests {
             (SetOptions::new().pxat(17), &["PXAT", "17"]),
             (SetOptions::new().keep_ttl(), &["KEEPTTL"]),
             (SetOptions::new().nx().ex(5), &["NX", "EX", "5"]),
-            (SetOptions::new().xx().get().px(1), &["XX", "GET", "PX", "1"]),
-            (SetOptions::new().ex(1).keep_ttl().nx().xx(), &["XX", "KEEPTTL"]),
+            (
+                SetOptions::new().xx().get().px(1),
+                &["XX", "GET", "PX", "1"],
+            ),
+            (
+                SetOptions::new().ex(1).keep_ttl().nx().xx(),
+                &["XX", "KEEPTTL"],
+            ),
         ];
         for (opts, want) in cases {
             assert_eq!(args(opts), want, "{opts:?}");
@@ -310,7 +316,10 @@ mod tests {
             args(ZRange::score("(1", f64::INFINITY).limit(2, 3)),
             ["(1", "inf", "BYSCORE", "LIMIT", "2", "3"]
         );
-        assert_eq!(args(ZRange::lex("+", "[b").rev()), ["+", "[b", "BYLEX", "REV"]);
+        assert_eq!(
+            args(ZRange::lex("+", "[b").rev()),
+            ["+", "[b", "BYLEX", "REV"]
+        );
         assert_eq!(args(Aggregate::Max), ["AGGREGATE", "MAX"]);
     }
 }

@@ -223,7 +223,9 @@ pub trait StringCommands: Execute {
     /// # Ok(()) }
     /// ```
     fn setrange(self, key: impl ToArg, offset: u64, value: impl ToArg) -> Self::Output<u64> {
-        self.run(TypedCmd::new(cmd("SETRANGE").arg(key).arg(offset).arg(value)))
+        self.run(TypedCmd::new(
+            cmd("SETRANGE").arg(key).arg(offset).arg(value),
+        ))
     }
 
     /// `STRLEN key`: the value's length in bytes (0 for a missing key).
