@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hardy_redis::prelude::*;
-use hardy_redis::{Config, Protocol};
+use hardy_redis::{Config, Frame, Protocol};
 use hardy_testkit::RedisServer;
 
 async fn connect(server: &RedisServer, protocol: Protocol) -> Redis {
@@ -39,6 +39,9 @@ both_protocols! {
     sets_give_typed_values => sets;
     sorted_sets_give_typed_values => zsets;
     pipelines_and_transactions_take_typed_methods => pipelines;
+    streams_give_typed_entries => streams;
+    hyperloglog_bitmaps_and_geo_give_typed_values => hll_bits_geo;
+    server_commands_give_typed_values => server;
 }
 
 async fn strings(redis: Redis) {
@@ -396,4 +399,192 @@ async fn pipelines(redis: Redis) {
     let ((),): ((),) = watch.exec(tx).await.unwrap();
     let p: i64 = redis.get("p").await.unwrap();
     assert_eq!(p, 24);
+}
+
+async fn streams(redis: Redis) {
+    let id = redis.xadd("st", "1-0", [("k", "a")]).await.unwrap();
+    assert_eq!(id, "1-0");
+    redis
+        .xadd("st", "2-0", [("k", "b"), ("n", "2")])
+        .await
+        .unwrap();
+    let id = redis
+        .xadd_with(
+            "st",
+            XAddOptions::new().trim(XTrim::maxlen(3)),
+            "3-0",
+            [("k", "c")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(id.as_deref(), Some("3-0"));
+    let none = redis
+        .xadd_with("nope", XAddOptions::new().nomkstream(), "*", [("k", "v")])
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+    assert_eq!(redis.xlen("st").await.unwrap(), 3);
+
+    let all: Vec<StreamEntry> = redis.xrange("st", "-", "+", None).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1].id, "2-0");
+    assert_eq!(
+        all[1].fields,
+        HashMap::from([("k".into(), "b".into()), ("n".into(), "2".into())])
+    );
+    let ordered: Vec<StreamEntry<Vec<(String, String)>>> =
+        redis.xrevrange("st", "+", "-", Some(1)).await.unwrap();
+    assert_eq!(
+        ordered,
+        [StreamEntry {
+            id: "3-0".into(),
+            fields: vec![("k".into(), "c".into())]
+        }]
+    );
+
+    let reads: StreamReads<HashMap<String, String>> =
+        redis.xread(Some(10), &["st"], &["1-0"]).await.unwrap();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].0, "st");
+    assert_eq!(
+        reads[0].1.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["2-0", "3-0"]
+    );
+    let nothing: StreamReads<HashMap<String, String>> =
+        redis.xread(None, &["st"], &["3-0"]).await.unwrap();
+    assert!(nothing.is_empty());
+
+    redis.xgroup_create("st", "g", "0", false).await.unwrap();
+    redis.xgroup_create("mk", "g", "$", true).await.unwrap();
+    assert!(redis.xgroup_createconsumer("st", "g", "c1").await.unwrap());
+    let got: StreamReads<HashMap<String, String>> = redis
+        .xreadgroup("g", "c1", Some(2), false, &["st"], &[">"])
+        .await
+        .unwrap();
+    assert_eq!(got[0].1.len(), 2);
+    let pending = redis.xpending("st", "g").await.unwrap();
+    assert_eq!(
+        pending,
+        XPendingSummary {
+            count: 2,
+            smallest: Some("1-0".into()),
+            largest: Some("2-0".into()),
+            consumers: vec![("c1".into(), 2)],
+        }
+    );
+    let detail = redis
+        .xpending_range("st", "g", None, "-", "+", 10, Some("c1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        detail
+            .iter()
+            .map(|p| (p.0.as_str(), p.1.as_str(), p.3))
+            .collect::<Vec<_>>(),
+        [("1-0", "c1", 1), ("2-0", "c1", 1)]
+    );
+    assert_eq!(redis.xack("st", "g", ["1-0"]).await.unwrap(), 1);
+    let claimed: Vec<StreamEntry> = redis.xclaim("st", "g", "c2", 0, ["2-0"]).await.unwrap();
+    assert_eq!(claimed[0].id, "2-0");
+    let auto: XAutoClaim = redis
+        .xautoclaim("st", "g", "c3", 0, "0-0", Some(10))
+        .await
+        .unwrap();
+    assert_eq!(auto.next, "0-0");
+    assert_eq!(auto.claimed.len(), 1);
+    assert!(auto.deleted.is_empty());
+
+    let info: HashMap<String, Frame> = redis.xinfo_stream("st").await.unwrap();
+    assert_eq!(info["length"].as_integer(), Some(3));
+    let groups: Vec<HashMap<String, Frame>> = redis.xinfo_groups("st").await.unwrap();
+    assert_eq!(groups[0]["name"].as_str(), Some("g"));
+
+    assert_eq!(redis.xgroup_delconsumer("st", "g", "c3").await.unwrap(), 1);
+    assert!(redis.xgroup_destroy("st", "g").await.unwrap());
+    assert_eq!(redis.xdel("st", ["1-0", "9-0"]).await.unwrap(), 1);
+    assert_eq!(redis.xtrim("st", XTrim::maxlen(1)).await.unwrap(), 1);
+}
+
+async fn hll_bits_geo(redis: Redis) {
+    assert!(redis.pfadd("h1", ["a", "b", "c"]).await.unwrap());
+    assert!(!redis.pfadd("h1", "a").await.unwrap());
+    redis.pfadd("h2", ["c", "d"]).await.unwrap();
+    assert_eq!(redis.pfcount("h1").await.unwrap(), 3);
+    assert_eq!(redis.pfcount(["h1", "h2"]).await.unwrap(), 4);
+    redis.pfmerge("h3", ["h1", "h2"]).await.unwrap();
+    assert_eq!(redis.pfcount("h3").await.unwrap(), 4);
+
+    assert!(!redis.setbit("b", 7, true).await.unwrap());
+    assert!(redis.setbit("b", 7, true).await.unwrap());
+    assert!(redis.getbit("b", 7).await.unwrap());
+    assert!(!redis.getbit("b", 1000).await.unwrap());
+    redis.setbit("b", 9, true).await.unwrap();
+    assert_eq!(redis.bitcount("b", None).await.unwrap(), 2);
+    assert_eq!(redis.bitcount("b", Some((1, 1))).await.unwrap(), 1);
+    assert_eq!(redis.bitpos("b", true, None).await.unwrap(), 7);
+    assert_eq!(redis.bitpos("b", true, Some((1, -1))).await.unwrap(), 9);
+
+    let cities = [
+        (13.361389, 38.115556, "Palermo"),
+        (15.087269, 37.502669, "Catania"),
+    ];
+    assert_eq!(redis.geoadd("geo", cities).await.unwrap(), 2);
+    let km = redis
+        .geodist("geo", "Palermo", "Catania", GeoUnit::Kilometers)
+        .await
+        .unwrap();
+    assert!((km.unwrap() - 166.27).abs() < 0.1, "{km:?}");
+    assert_eq!(
+        redis
+            .geodist("geo", "Palermo", "Rome", GeoUnit::Meters)
+            .await
+            .unwrap(),
+        None
+    );
+    let at = redis.geopos("geo", ["Palermo", "Rome"]).await.unwrap();
+    let (lon, lat) = at[0].unwrap();
+    assert!((lon - 13.361389).abs() < 1e-4 && (lat - 38.115556).abs() < 1e-4);
+    assert_eq!(at[1], None);
+    let query = GeoSearch::from_lonlat(15.0, 37.0)
+        .by_radius(200.0, GeoUnit::Kilometers)
+        .asc();
+    let near: Vec<String> = redis.geosearch("geo", query.clone()).await.unwrap();
+    assert_eq!(near, ["Catania", "Palermo"]);
+    let with: Vec<(String, f64)> = redis
+        .geosearch_withdist("geo", query.count(1))
+        .await
+        .unwrap();
+    assert_eq!(with.len(), 1);
+    assert_eq!(with[0].0, "Catania");
+    assert!((with[0].1 - 56.44).abs() < 0.1, "{with:?}");
+}
+
+async fn server(redis: Redis) {
+    assert_eq!(redis.ping().await.unwrap(), "PONG");
+    let back: String = redis.echo("hi").await.unwrap();
+    assert_eq!(back, "hi");
+    let info = redis.info(()).await.unwrap();
+    assert!(info
+        .get("server", "redis_version")
+        .unwrap()
+        .starts_with('7'));
+    let info = redis.info("memory").await.unwrap();
+    assert!(info.get("memory", "used_memory").is_some());
+    assert!(info.get("server", "redis_version").is_none());
+    redis.mset([("a", 1), ("b", 2)]).await.unwrap();
+    assert_eq!(redis.dbsize().await.unwrap(), 2);
+    redis.flushdb().await.unwrap();
+    assert_eq!(redis.dbsize().await.unwrap(), 0);
+    let ServerTime(now) = redis.time().await.unwrap();
+    let skew = now
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_else(|e| e.duration());
+    assert!(skew < std::time::Duration::from_secs(5), "{skew:?}");
+    assert!(redis.client_id().await.unwrap() > 0);
+    redis.client_setname("typed").await.unwrap();
+    assert_eq!(
+        redis.client_getname().await.unwrap().as_deref(),
+        Some("typed")
+    );
+    assert_eq!(redis.publish("news", "hello").await.unwrap(), 0);
 }

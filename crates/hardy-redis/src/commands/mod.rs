@@ -32,31 +32,33 @@
 
 mod args;
 mod exec;
-// mod geo;
+mod geo;
 mod hashes;
 mod keys;
 mod lists;
 mod options;
 // mod scan;
 // mod scripts;
-// mod server;
+mod server;
 mod sets;
-// mod streams;
+mod streams;
 mod strings;
 mod typed;
 mod zsets;
 
 pub use exec::{Execute, Reply};
-// pub use geo::{GeoCommands, GeoSearch, GeoUnit, HyperLogLogCommands, BitmapCommands};
+pub use geo::{BitmapCommands, GeoCommands, GeoSearch, GeoUnit, HyperLogLogCommands};
 pub use hashes::HashCommands;
 pub use keys::KeyCommands;
 pub use lists::{ListCommands, Side};
 pub use options::{Aggregate, ExpireCondition, SetOptions, ZAddOptions, ZRange};
 // pub use scan::{ScanCommands, ScanOptions};
 // pub use scripts::{Script, ScriptCommands};
-// pub use server::{Info, ServerCommands};
+pub use server::{Info, ServerCommands, ServerTime};
 pub use sets::SetCommands;
-// pub use streams::{StreamCommands, StreamEntry, XAddOptions, XTrim, XReadOptions, XPendingSummary, XAutoClaim};
+pub use streams::{
+    StreamCommands, StreamEntry, StreamReads, XAddOptions, XAutoClaim, XPendingSummary, XTrim,
+};
 pub use strings::StringCommands;
 pub use typed::TypedCmd;
 pub use zsets::SortedSetCommands;
