@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hardy_redis::prelude::*;
-use hardy_redis::{Config, Frame, Protocol};
+use hardy_redis::{Config, Protocol};
 use hardy_testkit::RedisServer;
 
 async fn connect(server: &RedisServer, protocol: Protocol) -> Redis {
