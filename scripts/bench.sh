@@ -8,6 +8,9 @@
 #    environment variables of a reduced run.
 # 2. hardy-supervisor's otp_compare: the supervisor against Erlang/OTP (about 15 s; the OTP
 #    side runs only when `erl` is on the PATH).
+# 3. hardy-odds --bench: the demo's whole pipeline (feed → worker → SSE, with storage) at
+#    1,000 matches, stepping the rate up; p50/p99 feed-to-SSE latency at 10,000/s (about
+#    1 minute).
 #
 # Both want a quiet machine: other work on the same cores moves the figures by ±20 % or
 # more. Installs redis-server and redis-benchmark first when missing (as scripts/test.sh).
@@ -24,3 +27,6 @@ cargo run --release --manifest-path bench/redis-compare/Cargo.toml
 
 printf '\n==== %s ====\n' "Supervisor: hardy-supervisor against Erlang/OTP"
 cargo bench -p hardy-supervisor --bench otp_compare
+
+printf '\n==== %s ====\n' "The odds demo's pipeline (hardy-odds --bench)"
+cargo run --release -p hardy-odds -- --bench

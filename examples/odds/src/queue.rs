@@ -37,7 +37,8 @@ pub struct QueueStats {
     pub bound: usize,
     /// Entries dropped (oldest first) because the queue was full.
     pub dropped: u64,
-    /// Entries written to Redis.
+    /// Entries taken care of by storage (written, or coalesced into a newer entry of the
+    /// same match in the same batch).
     pub stored: u64,
     /// The greatest depth seen.
     pub high_water: u64,

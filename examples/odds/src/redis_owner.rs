@@ -28,7 +28,7 @@ pub enum Process {
 /// The demo's `redis-server`; cheap to clone.
 #[derive(Clone)]
 pub struct RedisOwner {
-    server: Arc<Mutex<RedisServer>>,
+    server: Arc<Mutex<Option<RedisServer>>>,
     url: String,
     process: Arc<Mutex<Process>>,
 }
@@ -42,7 +42,7 @@ impl RedisOwner {
             .start()?;
         Ok(RedisOwner {
             url: server.url(),
-            server: Arc::new(Mutex::new(server)),
+            server: Arc::new(Mutex::new(Some(server))),
             process: Arc::new(Mutex::new(Process::Running)),
         })
     }
@@ -65,12 +65,17 @@ impl RedisOwner {
     pub fn kill(&self) {
         let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
         self.set(Process::Killed);
-        let _ = server.kill();
+        if let Some(server) = server.as_mut() {
+            let _ = server.kill();
+        }
     }
 
     /// Starts the server again on the same port and waits until it is ready. Blocks.
     pub fn restart(&self) -> hardy_testkit::Result<()> {
         let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(server) = server.as_mut() else {
+            return Ok(());
+        };
         self.set(Process::Restarting);
         let outcome = server.restart();
         self.set(if outcome.is_ok() {
@@ -79,6 +84,13 @@ impl RedisOwner {
             Process::Failed
         });
         outcome
+    }
+
+    /// Stops the server for good and removes its directory. Blocks.
+    pub fn shutdown(&self) {
+        let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.set(Process::Killed);
+        drop(server);
     }
 
     /// Kills the server (`SIGKILL`), waits `downtime`, and starts it again on the same port.

@@ -220,7 +220,7 @@ impl Service {
             tree.stop().await;
         }
         let server = self.redis_server.clone();
-        let _ = tokio::task::spawn_blocking(move || server.kill()).await;
+        let _ = tokio::task::spawn_blocking(move || server.shutdown()).await;
     }
 }
 

@@ -1,7 +1,11 @@
 //! The storage actor: drains the [`StorageQueue`] into Redis.
 //!
 //! Per batch, one pipeline: one `HSET odds:latest` with the newest odds of each match in the
-//! batch, and one `XADD odds:history:<match> MAXLEN ~ N` per update (a capped history).
+//! batch, and one `XADD odds:history:<match> MAXLEN ~ N` per match in the batch (a capped
+//! history). A batch holds what arrived since the last write: at ordinary rates that is one
+//! update per match, so every update is recorded; when storage falls behind, a match's
+//! updates within one batch coalesce into the newest, so the history gets sparser instead
+//! of storage falling further behind.
 //! While Redis is down it waits for the connection to come back, and the queue fills
 //! behind it (dropping the oldest entries when full); then it drains. Nothing on the
 //! real-time path waits for it.
@@ -77,8 +81,12 @@ async fn drain(queue: StorageQueue, redis: Redis) {
 
 fn pipeline(batch: &[MatchOdds]) -> Pipeline {
     let mut newest: BTreeMap<u32, &MatchOdds> = BTreeMap::new();
-    let mut p = Pipeline::new();
     for odds in batch {
+        newest.insert(odds.match_id, odds);
+    }
+    let mut p = Pipeline::new();
+    let mut hset = cmd("HSET").arg(LATEST_KEY);
+    for (id, odds) in newest {
         let json = odds.to_json();
         p.push(
             cmd("XADD")
@@ -88,13 +96,9 @@ fn pipeline(batch: &[MatchOdds]) -> Pipeline {
                 .arg(HISTORY_LEN)
                 .arg("*")
                 .arg("odds")
-                .arg(json),
+                .arg(json.as_str()),
         );
-        newest.insert(odds.match_id, odds);
-    }
-    let mut hset = cmd("HSET").arg(LATEST_KEY);
-    for (id, odds) in newest {
-        hset.push(id).push(odds.to_json());
+        hset.push(id).push(json);
     }
     p.push(hset);
     p

@@ -61,7 +61,6 @@ function setPrice(el, cls, value, prev) {
   p.querySelector(".o").textContent = value.toFixed(2);
   if (prev !== undefined && prev !== value) {
     p.classList.remove("up", "down");
-    void p.offsetWidth;
     p.classList.add(value < prev ? "up" : "down");
     clearTimeout(p.timer);
     p.timer = setTimeout(() => p.classList.remove("up", "down"), 450);
@@ -79,13 +78,23 @@ function render() {
     odds.set(id, o);
   }
   pending.clear();
-  requestAnimationFrame(render);
+  scheduled = false;
+}
+
+// One repaint per frame at most, and none while nothing changed.
+let scheduled = false;
+function schedule() {
+  if (!scheduled) {
+    scheduled = true;
+    requestAnimationFrame(render);
+  }
 }
 
 function accept(o) {
   const have = pending.get(o.m) || odds.get(o.m);
   if (have && have.seq >= o.seq) return; // older than what is shown
   pending.set(o.m, o);
+  schedule();
 }
 
 function linkState(link, process) {
@@ -114,7 +123,7 @@ function renderTree(t) {
   if (!t) return "";
   const items = t.children.map((c) => {
     const state = c.status;
-    const pill = c.kind === "supervisor" ? `<span class="pill">${esc(c.tree ? c.tree.strategy : "supervisor")}</span>` : "";
+    const pill = c.tree ? `<span class="pill">${esc(c.tree.strategy)}</span>` : "";
     const exit = c.last_exit ? `<span class="exit" title="${esc(c.last_exit)}">last exit: ${esc(c.last_exit)}</span>` : "";
     let inner = "";
     if (c.tree) {
@@ -233,4 +242,3 @@ function connect() {
 }
 
 connect();
-requestAnimationFrame(render);

@@ -179,7 +179,8 @@ async fn the_dashboard_shows_odds_a_worker_crash_and_a_redis_outage_recovering()
     let phase = |what: &str| println!("[{:>6.2}s] {what}", t0.elapsed().as_secs_f64());
     let driver = start_driver();
     let mut config = common::config();
-    config.sim.rate = 300.0;
+    // A gentle rate: headless Chromium renders on the CPU, which CI shares with other tests.
+    config.sim.rate = 120.0;
     config.redis_downtime = Duration::from_millis(1500);
     let (service, _sse) = common::start(config).await;
     phase("service up");
@@ -200,7 +201,7 @@ async fn the_dashboard_shows_odds_a_worker_crash_and_a_redis_outage_recovering()
     let home_7 = "return document.querySelector('#match-7 .price.home .o').textContent;";
     let h0 = client.execute(home_7, vec![]).await.expect("script");
     eventually(&client, "the odds changing", SEQS, |v| {
-        sum_except(v, 0) >= sum_except(&first, 0) + 100
+        sum_except(v, 0) >= sum_except(&first, 0) + 60
     })
     .await;
     eventually(&client, "match 7's price changing", home_7, |v| *v != h0).await;
@@ -226,7 +227,7 @@ async fn the_dashboard_shows_odds_a_worker_crash_and_a_redis_outage_recovering()
         SEQS,
         |v| {
             seq_of(v, 7) > seq_of(&at_restart, 7)
-                && sum_except(v, 7) >= sum_except(&at_restart, 7) + 100
+                && sum_except(v, 7) >= sum_except(&at_restart, 7) + 60
         },
     )
     .await;

@@ -119,6 +119,19 @@ async fn while_redis_is_down_updates_reach_sse_and_the_queue_fills_then_drains_a
     assert_eq!(full.depth, full.bound, "a full queue stays at its bound");
     assert!(!service.redis.state().get().is_connected());
 
+    // A browser that connects now still gets every match's current odds, from the workers.
+    let mut late = common::SseClient::connect(service.addr()).await;
+    late.wait(LIMIT, "the late client's snapshot", |s| {
+        s.snapshot.is_some()
+    })
+    .await;
+    let snapshot = late.now().snapshot.unwrap_or_default();
+    assert_eq!(
+        snapshot.len(),
+        MATCHES as usize,
+        "the snapshot lacks matches while Redis is down"
+    );
+
     let dropped_at_restart = queue.stats().dropped;
     tokio::task::spawn_blocking(move || owner.restart())
         .await
@@ -149,6 +162,23 @@ async fn while_redis_is_down_updates_reach_sse_and_the_queue_fills_then_drains_a
         .await
         .expect("HVALS");
     assert!(!latest.is_empty(), "the drained queue reached Redis");
+    service.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_browser_that_connects_late_first_gets_every_matchs_current_odds() {
+    let (service, _first) = start(common::config()).await;
+    until(LIMIT, "every match stored", || {
+        service.queue.stats().stored >= MATCHES as u64
+    })
+    .await;
+    let mut late = common::SseClient::connect(service.addr()).await;
+    late.wait(LIMIT, "the snapshot", |s| s.snapshot.is_some())
+        .await;
+    let snapshot = late.now().snapshot.unwrap_or_default();
+    let ids: Vec<u32> = snapshot.iter().map(|o| o.match_id).collect();
+    assert_eq!(ids, (1..=MATCHES).collect::<Vec<_>>());
+    assert!(snapshot.iter().all(|o| o.seq > 0));
     service.stop().await;
 }
 
