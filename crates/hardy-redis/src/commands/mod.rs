@@ -44,6 +44,7 @@ mod sets;
 mod streams;
 mod strings;
 mod typed;
+mod values;
 mod zsets;
 
 pub use exec::{Execute, Reply};
@@ -61,4 +62,6 @@ pub use streams::{
 };
 pub use strings::StringCommands;
 pub use typed::TypedCmd;
+#[cfg(feature = "serde")]
+pub use values::Json;
 pub use zsets::SortedSetCommands;
