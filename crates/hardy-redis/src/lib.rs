@@ -6,12 +6,14 @@
 
 mod client;
 pub mod cmd;
+pub mod commands;
 mod config;
 mod conn;
 mod error;
 mod handshake;
 mod messages;
 mod pipeline;
+pub mod prelude;
 pub mod resp;
 mod slots;
 mod supervised;
@@ -20,6 +22,7 @@ mod watch;
 
 pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
+pub use commands::*;
 pub use config::{
     Config, Protocol, Secret, DEFAULT_HEALTH_CHECK, DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_RECONNECT_WAIT, DEFAULT_TCP_KEEPALIVE,
