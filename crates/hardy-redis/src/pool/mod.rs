@@ -250,7 +250,8 @@ impl PoolBuilder {
     }
 
     /// Starts the pool as a root supervisor and returns once every member has started
-    /// (each connects in the background: see [`Redis::start`]).
+    /// (each connects in the background: see [`Redis::start`]). It runs until
+    /// [`Pool::stop`]: dropping the handles does not stop it.
     pub async fn start(self) -> Result<Pool, Error> {
         let (sup, members) = self.partitions();
         let sup = sup
