@@ -7,8 +7,9 @@
 //!    when told to, and a worker that sends `INCR` every 100 ms;
 //! 2. crashes the panicking worker and shows it restarted, its siblings untouched;
 //! 3. freezes the server so a few `INCR`s are in flight, kills it, and shows the in-flight
-//!    ones failing with `Disconnected`, later ones with `NotConnected` at once, and the
-//!    connection backing off (50 ms ×2, capped at 500 ms);
+//!    ones failing with `Disconnected`, later ones with `NotConnected` once they have waited
+//!    the reconnect wait (1 s from the start of the outage), and the connection backing off
+//!    (50 ms ×2, capped at 500 ms);
 //! 4. restarts the server on the same port: the connection comes back and `INCR`s succeed
 //!    again, through the same handle;
 //! 5. prints the tree and the counter, and stops the supervisor.
