@@ -4,6 +4,7 @@
 //! and replies are matched to requests in FIFO order.
 #![deny(missing_docs)]
 
+mod blocking;
 mod client;
 pub mod cmd;
 pub mod commands;
@@ -14,12 +15,14 @@ mod handshake;
 mod messages;
 mod pipeline;
 pub mod prelude;
+mod pool;
 pub mod resp;
 mod slots;
 mod supervised;
 pub mod value;
 mod watch;
 
+pub use blocking::{BlockingPool, Lease, DEFAULT_BLOCK_MARGIN, DEFAULT_CHECKOUT_TIMEOUT};
 pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::*;
@@ -39,6 +42,7 @@ pub use hardy_connection::{ConnState, ExitReason, StateWatch};
 pub use messages::Shutdown;
 pub use messages::{Batch, Command, Enqueued, NoReply};
 pub use pipeline::Pipeline;
+pub use pool::{Member, MemberStatus, Pool, PoolBuilder};
 pub use resp::{Frame, ServerError};
 pub use supervised::child_spec;
 pub use value::{FromRedis, TypeError};

@@ -81,7 +81,12 @@ pub(crate) fn refuse(cmd: &Cmd, blocking_allowed: bool) -> Option<Error> {
     let name = cmd.name();
     if !blocking_allowed && is_blocking(cmd) {
         return Some(Error::Config(format!(
-            "{name} blocks the connection until it returns: every other caller's command              would wait behind it (and time out), and a reply arriving after its caller gave              up would be lost. Run it on a connection of its own:              Redis::connect(config.allow_blocking_commands(true).no_command_timeout())"
+            "{name} blocks the connection until it returns: every other caller's command \
+             would wait behind it (and time out), and a reply arriving after its caller gave \
+             up would be lost. Lease a dedicated connection: \
+             BlockingPool::new(config, max).command(...) (see docs/redis.md, blocking \
+             commands), or open one of your own: \
+             Redis::connect(config.allow_blocking_commands(true).no_command_timeout())"
         )));
     }
     let why = match name {
