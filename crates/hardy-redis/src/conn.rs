@@ -312,7 +312,12 @@ impl Connection for RedisConn {
         self.timeouts_in_a_row = 0;
         self.link_answered = true;
         if self.protocol == Protocol::Resp3 && frame.is_push() {
-            tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame");
+            match &self.config.push_handler {
+                Some(handler) => handler.deliver(frame),
+                None => {
+                    tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame")
+                }
+            }
             return;
         }
         if let Err(frame) = self.slots.borrow_mut().deliver(frame) {

@@ -12,6 +12,7 @@ mod error;
 mod handshake;
 mod messages;
 mod pipeline;
+pub mod pubsub;
 pub mod resp;
 mod slots;
 mod supervised;
