@@ -115,6 +115,7 @@ pub struct Config {
     pub(crate) reconnect_wait: Duration,
     pub(crate) limits: Limits,
     pub(crate) allow_blocking: bool,
+    pub(crate) push_handler: Option<crate::pubsub::PushHandler>,
 }
 
 impl Config {
@@ -154,6 +155,7 @@ impl Config {
             reconnect_wait: DEFAULT_RECONNECT_WAIT,
             limits: Limits::default(),
             allow_blocking: false,
+            push_handler: None,
         }
     }
 
@@ -507,6 +509,14 @@ impl Config {
     /// Limits on what the server may send (bulk length, aggregate length, depth).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Where RESP3 push frames go (`CLIENT TRACKING` invalidations, Pub/Sub messages on
+    /// this connection). Default: none, and pushes are dropped (they answer no request).
+    /// RESP2 connections receive no pushes. See [`pubsub::PushHandler`](crate::pubsub::PushHandler).
+    pub fn push_handler(mut self, handler: crate::pubsub::PushHandler) -> Self {
+        self.push_handler = Some(handler);
         self
     }
 

@@ -297,7 +297,12 @@ impl Connection for RedisConn {
     fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
         self.link_answered = true;
         if self.protocol == Protocol::Resp3 && frame.is_push() {
-            tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame");
+            match &self.config.push_handler {
+                Some(handler) => handler.deliver(frame),
+                None => {
+                    tracing::trace!(peer = %self.config.peer(), "ignored an out-of-band push frame")
+                }
+            }
             return;
         }
         if let Err(frame) = cx.pending().answer(frame) {

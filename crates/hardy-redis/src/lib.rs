@@ -16,6 +16,7 @@ mod messages;
 mod pipeline;
 pub mod prelude;
 mod pool;
+pub mod pubsub;
 pub mod resp;
 mod slots;
 mod supervised;

@@ -92,7 +92,7 @@ pub(crate) fn refuse(cmd: &Cmd, blocking_allowed: bool) -> Option<Error> {
     let why = match name {
         "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "MONITOR" => {
             "puts the connection in a push-only mode; it cannot share a pipelined connection \
-             (pub/sub support is planned)"
+             (subscribe through hardy_redis::pubsub::PubSub)"
         }
         "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE" => {
             "answers with push frames (one per channel), not one reply; it would hand other \
