@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use actix_rt::ArbiterHandle;
-use hardy_connection::ConnState;
+use hardy_connection::{ConnState, StateWatch};
 use hardy_supervisor::{ChildId, ChildSpec, PartitionRef, PartitionSupervisor};
 
-use crate::{Cmd, Config, Error, FromRedis, Pipeline, Redis, RedisActor};
+use crate::{Cmd, Config, Error, FromRedis, Pipeline, Redis, RedisActor, RedisConn};
 
 pub use member::Member;
 
@@ -53,6 +53,13 @@ struct Inner {
     members: Vec<Slot>,
     next: AtomicUsize,
     sup: PartitionRef<RedisActor>,
+}
+
+/// What a member's factory and its handle share: the thread it runs on, its state.
+#[derive(Clone)]
+struct Part {
+    thread: Arc<AtomicU64>,
+    state: StateWatch,
 }
 
 /// One member: its handle (follows restarts), the thread it runs on, its requests.
@@ -215,29 +222,27 @@ impl PoolBuilder {
         self
     }
 
-    fn partitions(self) -> (PartitionSupervisor<RedisActor>, Vec<Slot>) {
+    fn partitions(self) -> (PartitionSupervisor<RedisActor>, Vec<Part>) {
         let size = self.size.unwrap_or(self.arbiters.len()).max(1);
-        let mut slots = Vec::with_capacity(size);
-        let mut factories = Vec::with_capacity(size);
-        for _ in 0..size {
-            let (redis, make) = Redis::factory(self.config.clone());
-            let thread = Arc::new(AtomicU64::new(0));
-            factories.push((make, thread.clone()));
-            slots.push(Slot {
-                redis,
-                thread,
-                in_flight: AtomicUsize::new(0),
-            });
-        }
+        let config = Arc::new(self.config);
+        let parts: Vec<Part> = (0..size)
+            .map(|_| Part {
+                thread: Arc::new(AtomicU64::new(0)),
+                state: StateWatch::new(),
+            })
+            .collect();
+        let shared: Vec<Part> = parts.clone();
         let sup = PartitionSupervisor::new(size, move |i| {
-            let (make, thread) = &factories[i];
+            let part = &shared[i];
             // The factory runs on the member's arbiter: remember which thread that is.
-            thread.store(thread_tag::current(), Ordering::Relaxed);
-            Ok(make())
+            part.thread.store(thread_tag::current(), Ordering::Relaxed);
+            Ok(Redis::builder_for(RedisConn::new(config.clone()), &config)
+                .with_state_watch(part.state.clone())
+                .build())
         })
         .name(self.name)
         .spread_over(self.arbiters);
-        (sup, slots)
+        (sup, parts)
     }
 
     /// A spec that runs the pool under your supervisor, and its handle, usable at once
@@ -263,7 +268,18 @@ impl PoolBuilder {
 }
 
 impl Pool {
-    fn new(members: Vec<Slot>, sup: PartitionRef<RedisActor>) -> Pool {
+    fn new(parts: Vec<Part>, sup: PartitionRef<RedisActor>) -> Pool {
+        // Each member's handle follows its incarnations through the partition's own
+        // `ChildRef`, and reads the state every incarnation publishes to one watch.
+        let members = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| Slot {
+                redis: Redis::from_child_ref(sup.nth(i).clone(), part.state),
+                thread: part.thread,
+                in_flight: AtomicUsize::new(0),
+            })
+            .collect();
         Pool {
             inner: Arc::new(Inner {
                 members,
