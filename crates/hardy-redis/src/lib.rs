@@ -28,8 +28,9 @@ pub use client::{Redis, RedisActor};
 pub use cmd::{cmd, Cmd, ToArg};
 pub use commands::*;
 pub use config::{
-    Config, Protocol, Secret, DEFAULT_HEALTH_CHECK, DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_RECONNECT_WAIT, DEFAULT_TCP_KEEPALIVE,
+    Config, Protocol, Secret, DEFAULT_BACKOFF, DEFAULT_HEALTH_CHECK,
+    DEFAULT_MAX_CONSECUTIVE_TIMEOUTS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RECONNECT_WAIT,
+    DEFAULT_TCP_KEEPALIVE,
 };
 pub use conn::RedisConn;
 pub use error::Error;
