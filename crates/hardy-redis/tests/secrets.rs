@@ -195,7 +195,7 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
         let config = Config::from_url(url).expect(url);
         seen.debug(&config);
     }
-    let bad = [
+    let odd = [
         format!("redis://alice:{ALICE_PW}@127.0.0.1:{port}/not-a-db"),
         format!("redis://alice:{ALICE_PW}@127.0.0.1:{port}/0?x=1"),
         format!("redis://127.0.0.1:{port}/0?password={ALICE_PW}"),
@@ -208,9 +208,13 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
         format!("redis://alice:{ALICE_PW}@127.0.0.1:{port}/%ff"),
         format!("redis://alice:%ff{ALICE_PW}@127.0.0.1"),
     ];
-    for url in &bad {
-        let error = Config::from_url(url).expect_err(url);
-        seen.show(&error);
+    // Some of these parse as more schemes are supported (`rediss://` with TLS): either
+    // way, neither the config nor the error may show the password.
+    for url in &odd {
+        match Config::from_url(url) {
+            Ok(config) => seen.debug(&config),
+            Err(error) => seen.show(&error),
+        }
     }
     let built = Config::new("127.0.0.1", port)
         .username("alice")
