@@ -551,8 +551,11 @@ fn decode(s: &str) -> Result<String, Error> {
 
 /// The URL with any credentials replaced, for error messages: everything before the last
 /// `@` after the `//` (or from the start, when a malformed URL has none, e.g.
-/// `redis//user:pass@host`).
+/// `redis//user:pass@host`), and the query, which may hold `pass=` (Unix socket URLs).
 fn redact_url(url: &str) -> String {
+    if let Some(q) = url.find('?') {
+        return format!("{}?<redacted>", redact_url(&url[..q]));
+    }
     let Some(at) = url.rfind('@') else {
         return url.to_string();
     };
