@@ -571,8 +571,12 @@ fn decode(s: &str) -> Result<String, Error> {
 
 /// The URL with any credentials replaced, for error messages: everything before the last
 /// `@`, except a leading `scheme://` (a malformed URL may have none, e.g.
-/// `redis//user:pass@host`, or a `//` only later, in its query).
+/// `redis//user:pass@host`, or a `//` only later), and the query, which may hold `pass=`
+/// (Unix socket URLs).
 fn redact_url(url: &str) -> String {
+    if let Some(q) = url.find('?') {
+        return format!("{}?<redacted>", redact_url(&url[..q]));
+    }
     let Some(at) = url.rfind('@') else {
         return url.to_string();
     };

@@ -191,6 +191,13 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
             ALICE_PW.replace('-', "%2D")
         ),
     ];
+    let good: Vec<String> = good
+        .into_iter()
+        .chain([
+            format!("rediss://alice:{ALICE_PW}@127.0.0.1:{port}"),
+            format!("redis+unix:///tmp/redis.sock?user=alice&pass={ALICE_PW}"),
+        ])
+        .collect();
     for url in &good {
         let config = Config::from_url(url).expect(url);
         seen.debug(&config);
@@ -199,8 +206,11 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
         format!("redis://alice:{ALICE_PW}@127.0.0.1:{port}/not-a-db"),
         format!("redis://alice:{ALICE_PW}@127.0.0.1:{port}/0?x=1"),
         format!("redis://127.0.0.1:{port}/0?password={ALICE_PW}"),
-        format!("rediss://alice:{ALICE_PW}@127.0.0.1:{port}"),
-        format!("unix://alice:{ALICE_PW}@/tmp/redis.sock"),
+        format!("unix://alice:{ALICE_PW}@/tmp/redis.sock?db=x"),
+        format!("redis+unix:///tmp/redis.sock?pass={ALICE_PW}&db=x"),
+        format!("redis+unix:///tmp/redis.sock?pass={ALICE_PW}&other={ALICE_PW}"),
+        format!("rediss://alice:{ALICE_PW}@127.0.0.1:{port}#insecure"),
+        format!("redis+unix://[x/tmp/redis.sock?pass={ALICE_PW}"),
         format!("http://alice:{ALICE_PW}@127.0.0.1"),
         format!("redis://alice:{ALICE_PW}@"),
         format!("redis://alice:{ALICE_PW}@127.0.0.1:99999"),
