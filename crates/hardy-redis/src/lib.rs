@@ -32,6 +32,8 @@ pub use error::Error;
 pub use handshake::Link;
 pub use hardy_connection::backoff::Jitter;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
+#[cfg(feature = "derive")]
+pub use hardy_redis_derive::RedisHash;
 pub use messages::{Batch, Command, Enqueued, NoReply, Shutdown};
 pub use pipeline::Pipeline;
 pub use resp::{Frame, ServerError};
