@@ -14,7 +14,8 @@
 //!
 //! Environment (all optional; for profiling a reduced run):
 //! - `BENCH_CALLERS`  caller counts, e.g. `1,16,128,512` (default)
-//! - `BENCH_CLIENTS`  which of `hardy,redis-rs,fred` to run (default: all three)
+//! - `BENCH_CLIENTS`  which of `hardy,hardy-typed,redis-rs,fred` to run (default: all
+//!   four; `hardy-typed` is hardy-redis through its typed methods, on a second connection)
 //! - `BENCH_OPS`      operations per cell, split over the rounds (default 300000)
 //! - `BENCH_SECS`     time limit per cell in seconds, split over the rounds (default 3)
 //! - `BENCH_ROUNDS`   rounds per cell, the libraries taking turns (default 3)
@@ -51,6 +52,23 @@ impl Client for Hardy {
     async fn get(&self, key: &str) {
         let cmd = hardy_redis::cmd("GET").arg(key);
         let v: Option<Bytes> = self.0.command(cmd).await.expect("hardy GET");
+        assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
+    }
+}
+
+/// The same connection through the typed methods (`redis.set(k, v)`), to show they cost
+/// no more than the `cmd` path.
+#[derive(Clone)]
+struct HardyTyped(hardy_redis::Redis);
+
+impl Client for HardyTyped {
+    async fn set(&self, key: &str, value: &Bytes) {
+        use hardy_redis::StringCommands;
+        self.0.set(key, value).await.expect("hardy typed SET");
+    }
+    async fn get(&self, key: &str) {
+        use hardy_redis::StringCommands;
+        let v: Option<Bytes> = self.0.get(key).await.expect("hardy typed GET");
         assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
     }
 }
@@ -389,7 +407,8 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().expect("BENCH_CALLERS: numbers"))
         .collect();
-    let clients = std::env::var("BENCH_CLIENTS").unwrap_or_else(|_| "hardy,redis-rs,fred".into());
+    let clients =
+        std::env::var("BENCH_CLIENTS").unwrap_or_else(|_| "hardy,hardy-typed,redis-rs,fred".into());
     let run = |name: &str| clients.split(',').any(|c| c.trim() == name);
     let rounds: u32 = env_or("BENCH_ROUNDS", 3u32).max(1);
     let limits = Limits {
@@ -420,6 +439,7 @@ fn main() {
     struct Row {
         c: usize,
         hardy: Option<Cellv>,
+        typed: Option<Cellv>,
         redis_rs: Option<Cellv>,
         fred: Option<Cellv>,
         rb: Option<Cellv>,
@@ -434,6 +454,19 @@ fn main() {
                 config = config.no_command_timeout();
             }
             Some(Hardy(
+                hardy_redis::Redis::connect(config)
+                    .await
+                    .expect("hardy connect"),
+            ))
+        } else {
+            None
+        };
+        let typed = if run("hardy-typed") {
+            let mut config = hardy_redis::Config::new("127.0.0.1", port);
+            if no_timeouts {
+                config = config.no_command_timeout();
+            }
+            Some(HardyTyped(
                 hardy_redis::Redis::connect(config)
                     .await
                     .expect("hardy connect"),
@@ -477,6 +510,7 @@ fn main() {
             let mut row = Row {
                 c,
                 hardy: None,
+                typed: None,
                 redis_rs: None,
                 fred: None,
                 rb: None,
@@ -484,11 +518,14 @@ fn main() {
             };
             // The libraries take turns, round by round, so that a change in the machine's
             // load during a cell shifts all of them alike; each reports its median round.
-            let (mut ah, mut ar, mut af) = (Acc::new(), Acc::new(), Acc::new());
+            let (mut ah, mut at, mut ar, mut af) = (Acc::new(), Acc::new(), Acc::new(), Acc::new());
             for r in 0..rounds {
                 let first = r == 0;
                 if let Some(h) = &hardy {
                     round(h, &keys, &value, c, &limits, &server, first, &mut ah).await;
+                }
+                if let Some(t) = &typed {
+                    round(t, &keys, &value, c, &limits, &server, first, &mut at).await;
                 }
                 if let Some(x) = &redis_rs {
                     round(x, &keys, &value, c, &limits, &server, first, &mut ar).await;
@@ -498,10 +535,12 @@ fn main() {
                 }
             }
             row.hardy = ah.finish();
+            row.typed = at.finish();
             row.redis_rs = ar.finish();
             row.fred = af.finish();
             for (name, acc, cell) in [
                 ("hardy", &ah, row.hardy),
+                ("typed", &at, row.typed),
                 ("redis-rs", &ar, row.redis_rs),
                 ("fred", &af, row.fred),
             ] {
@@ -537,9 +576,9 @@ fn main() {
     );
     println!();
     println!(
-        "| C | hardy-redis | redis-rs | fred | redis-benchmark | redis-benchmark -P16 | hardy ÷ best peer |"
+        "| C | hardy-redis | hardy typed | redis-rs | fred | redis-benchmark | redis-benchmark -P16 | hardy ÷ best peer | typed ÷ cmd |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let best = [r.redis_rs, r.fred]
             .iter()
@@ -550,15 +589,21 @@ fn main() {
             Some(h) if best.is_finite() => format!("{:.2}×", h.ops / best),
             _ => "-".into(),
         };
+        let typed_ratio = match (r.typed, r.hardy) {
+            (Some(t), Some(h)) => format!("{:.2}×", t.ops / h.ops),
+            _ => "-".into(),
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.c,
             show(r.hardy),
+            show(r.typed),
             show(r.redis_rs),
             show(r.fred),
             show(r.rb),
             show(r.rb_p16),
-            ratio
+            ratio,
+            typed_ratio
         );
     }
     println!();
@@ -568,8 +613,10 @@ fn main() {
          (INFO stats; how well the client batches). Ratio: client CPU, hardy ÷ lowest peer."
     );
     println!();
-    println!("| C | hardy-redis | redis-rs | fred | hardy client CPU ÷ lowest peer |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| C | hardy-redis | hardy typed | redis-rs | fred | hardy client CPU ÷ lowest peer |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let best = [r.redis_rs, r.fred]
             .iter()
@@ -581,9 +628,10 @@ fn main() {
             _ => "-".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             r.c,
             cpu(r.hardy),
+            cpu(r.typed),
             cpu(r.redis_rs),
             cpu(r.fred),
             ratio

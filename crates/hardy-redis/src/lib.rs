@@ -40,6 +40,8 @@ pub use hardy_connection::backoff::Jitter;
 pub use hardy_connection::transport::Tls;
 pub use hardy_connection::Stop;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
+#[cfg(feature = "derive")]
+pub use hardy_redis_derive::RedisHash;
 #[allow(deprecated)]
 pub use messages::Shutdown;
 pub use messages::{Batch, Command, Enqueued, NoReply};

@@ -219,7 +219,7 @@ pub trait ListCommands: Execute {
     }
 
     /// `LPOS key element`: the index of the first match, `None` if absent. Further options
-    /// (`RANK`, `COUNT`, `MAXLEN`) go through [`cmd`](crate::cmd).
+    /// (`RANK`, `COUNT`, `MAXLEN`) go through [`cmd`](crate::cmd()).
     ///
     /// ```no_run
     /// # use hardy_redis::prelude::*;

@@ -1,6 +1,6 @@
 //! Typed commands: `redis.set("k", "v").await?` instead of `cmd("SET").arg("k").arg("v")`.
 //!
-//! Every typed method builds a [`TypedCmd<T>`]: the encoded [`Cmd`] plus the Rust type its
+//! Every typed method builds a [`TypedCmd<T>`]: the encoded [`Cmd`](crate::Cmd) plus the Rust type its
 //! reply converts to, fixed when the command is built. Who runs it is a separate concern,
 //! the [`Execute`] trait: a [`Redis`](crate::Redis) handle sends it and resolves to `T`; a
 //! [`Pipeline`](crate::Pipeline) queues it and hands itself back for chaining; a
@@ -26,7 +26,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The raw [`cmd`](crate::cmd) stays the escape hatch for anything not covered here.
+//! The raw [`cmd`](crate::cmd()) stays the escape hatch for anything not covered here.
 //! Blocking commands (`BLPOP`, `XREAD BLOCK`, ...) are left out on purpose: on a shared,
 //! pipelined connection they would stall every other caller.
 
