@@ -14,8 +14,8 @@ mod error;
 mod handshake;
 mod messages;
 mod pipeline;
-pub mod prelude;
 mod pool;
+pub mod prelude;
 pub mod pubsub;
 pub mod resp;
 mod slots;
@@ -35,9 +35,9 @@ pub use conn::RedisConn;
 pub use error::Error;
 pub use handshake::Link;
 pub use hardy_connection::backoff::Jitter;
-pub use hardy_connection::Stop;
 #[cfg(feature = "tls")]
 pub use hardy_connection::transport::Tls;
+pub use hardy_connection::Stop;
 pub use hardy_connection::{ConnState, ExitReason, StateWatch};
 #[allow(deprecated)]
 pub use messages::Shutdown;

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use actix_rt::ArbiterHandle;
-use hardy_connection::ConnState;
+use hardy_connection::{ConnState, StateWatch};
 use hardy_supervisor::{ChildId, ChildSpec, PartitionRef, PartitionSupervisor};
 
-use crate::{Cmd, Config, Error, FromRedis, Pipeline, Redis, RedisActor};
+use crate::{Cmd, Config, Error, FromRedis, Pipeline, Redis, RedisActor, RedisConn};
 
 pub use member::Member;
 
@@ -62,6 +62,14 @@ struct Slot {
     /// The [`thread_tag`] of the arbiter it runs on; 0 until it first starts.
     thread: Arc<AtomicU64>,
     in_flight: AtomicUsize,
+}
+
+/// What a member's incarnations share with its handle: where they publish their state,
+/// and the thread they run on.
+#[derive(Clone)]
+struct Seed {
+    state: StateWatch,
+    thread: Arc<AtomicU64>,
 }
 
 /// One member's state, from [`Pool::status`].
@@ -215,55 +223,65 @@ impl PoolBuilder {
         self
     }
 
-    fn partitions(self) -> (PartitionSupervisor<RedisActor>, Vec<Slot>) {
+    fn partitions(self) -> (PartitionSupervisor<RedisActor>, Vec<Seed>) {
         let size = self.size.unwrap_or(self.arbiters.len()).max(1);
-        let mut slots = Vec::with_capacity(size);
-        let mut factories = Vec::with_capacity(size);
-        for _ in 0..size {
-            let (redis, make) = Redis::factory(self.config.clone());
-            let thread = Arc::new(AtomicU64::new(0));
-            factories.push((make, thread.clone()));
-            slots.push(Slot {
-                redis,
-                thread,
-                in_flight: AtomicUsize::new(0),
-            });
-        }
+        let config = Arc::new(self.config);
+        let seeds: Vec<Seed> = (0..size)
+            .map(|_| Seed {
+                state: StateWatch::new(),
+                thread: Arc::new(AtomicU64::new(0)),
+            })
+            .collect();
+        let shared: Vec<Seed> = seeds.clone();
         let sup = PartitionSupervisor::new(size, move |i| {
-            let (make, thread) = &factories[i];
+            let Seed { state, thread } = &shared[i];
             // The factory runs on the member's arbiter: remember which thread that is.
             thread.store(thread_tag::current(), Ordering::Relaxed);
-            Ok(make())
+            let conn = RedisConn::new(config.clone());
+            Ok(Redis::builder_for(conn, &config)
+                .with_state_watch(state.clone())
+                .build())
         })
         .name(self.name)
         .spread_over(self.arbiters);
-        (sup, slots)
+        (sup, seeds)
     }
 
     /// A spec that runs the pool under your supervisor, and its handle, usable at once
     /// (requests answer [`Error::NotConnected`] or [`Error::Stopped`] until the members
     /// start).
     pub fn child_spec(self, id: impl Into<ChildId>) -> (ChildSpec, Pool) {
-        let (sup, members) = self.partitions();
+        let (sup, seeds) = self.partitions();
         let (spec, sup) = sup.child_spec(id);
-        (spec, Pool::new(members, sup))
+        (spec, Pool::new(seeds, sup))
     }
 
     /// Starts the pool as a root supervisor and returns once every member has started
     /// (each connects in the background: see [`Redis::start`]). It runs until
     /// [`Pool::stop`]: dropping the handles does not stop it.
     pub async fn start(self) -> Result<Pool, Error> {
-        let (sup, members) = self.partitions();
+        let (sup, seeds) = self.partitions();
         let sup = sup
             .start()
             .await
             .map_err(|e| Error::Stopped(format!("the pool did not start: {e}").into()))?;
-        Ok(Pool::new(members, sup))
+        Ok(Pool::new(seeds, sup))
     }
 }
 
 impl Pool {
-    fn new(members: Vec<Slot>, sup: PartitionRef<RedisActor>) -> Pool {
+    /// Each member's handle reaches it through the partition's `ChildRef`, which follows
+    /// its restarts.
+    fn new(seeds: Vec<Seed>, sup: PartitionRef<RedisActor>) -> Pool {
+        let members = seeds
+            .into_iter()
+            .enumerate()
+            .map(|(i, seed)| Slot {
+                redis: Redis::from_child_ref(sup.nth(i).clone(), seed.state),
+                thread: seed.thread,
+                in_flight: AtomicUsize::new(0),
+            })
+            .collect();
         Pool {
             inner: Arc::new(Inner {
                 members,
