@@ -560,14 +560,21 @@ fn decode(s: &str) -> Result<String, Error> {
 }
 
 /// The URL with any credentials replaced, for error messages: everything before the last
-/// `@` after the `//` (or from the start, when a malformed URL has none, e.g.
-/// `redis//user:pass@host`).
+/// `@`, except a leading `scheme://` (a malformed URL may have none, e.g.
+/// `redis//user:pass@host`, or a `//` only later, in its query).
 fn redact_url(url: &str) -> String {
     let Some(at) = url.rfind('@') else {
         return url.to_string();
     };
-    let keep = url.find("//").map(|s| s + 2).filter(|&k| k <= at);
-    let keep = keep.unwrap_or(0);
+    let is_scheme = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    };
+    let keep = url
+        .find("://")
+        .filter(|&s| s < at && is_scheme(&url[..s]))
+        .map_or(0, |s| s + 3);
     format!("{}<redacted>@{}", &url[..keep], &url[at + 1..])
 }
 
@@ -610,6 +617,7 @@ mod tests {
             ("redis://h?password=secretpw", "unknown URL option"),
             ("redis://u:secretpw@", "redis://"),
             ("redis//u:secretpw@h", "relative URL"),
+            ("http:u:secretpw@h\u{0}?a=//x@y", "invalid"),
             ("redis:/u:secretpw@h@:1", "invalid"),
         ] {
             let msg = Config::from_url(url).unwrap_err().to_string();

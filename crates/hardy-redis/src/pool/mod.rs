@@ -55,6 +55,13 @@ struct Inner {
     sup: PartitionRef<RedisActor>,
 }
 
+/// What a member's factory and its handle share: the thread it runs on, its state.
+#[derive(Clone)]
+struct Part {
+    thread: Arc<AtomicU64>,
+    state: StateWatch,
+}
+
 /// One member: its handle (follows restarts), the thread it runs on, its requests.
 #[derive(Debug)]
 struct Slot {
@@ -62,14 +69,6 @@ struct Slot {
     /// The [`thread_tag`] of the arbiter it runs on; 0 until it first starts.
     thread: Arc<AtomicU64>,
     in_flight: AtomicUsize,
-}
-
-/// What a member's incarnations share with its handle: where they publish their state,
-/// and the thread they run on.
-#[derive(Clone)]
-struct Seed {
-    state: StateWatch,
-    thread: Arc<AtomicU64>,
 }
 
 /// One member's state, from [`Pool::status`].
@@ -223,62 +222,61 @@ impl PoolBuilder {
         self
     }
 
-    fn partitions(self) -> (PartitionSupervisor<RedisActor>, Vec<Seed>) {
+    fn partitions(self) -> (PartitionSupervisor<RedisActor>, Vec<Part>) {
         let size = self.size.unwrap_or(self.arbiters.len()).max(1);
         let config = Arc::new(self.config);
-        let seeds: Vec<Seed> = (0..size)
-            .map(|_| Seed {
-                state: StateWatch::new(),
+        let parts: Vec<Part> = (0..size)
+            .map(|_| Part {
                 thread: Arc::new(AtomicU64::new(0)),
+                state: StateWatch::new(),
             })
             .collect();
-        let shared: Vec<Seed> = seeds.clone();
+        let shared: Vec<Part> = parts.clone();
         let sup = PartitionSupervisor::new(size, move |i| {
-            let Seed { state, thread } = &shared[i];
+            let part = &shared[i];
             // The factory runs on the member's arbiter: remember which thread that is.
-            thread.store(thread_tag::current(), Ordering::Relaxed);
-            let conn = RedisConn::new(config.clone());
-            Ok(Redis::builder_for(conn, &config)
-                .with_state_watch(state.clone())
+            part.thread.store(thread_tag::current(), Ordering::Relaxed);
+            Ok(Redis::builder_for(RedisConn::new(config.clone()), &config)
+                .with_state_watch(part.state.clone())
                 .build())
         })
         .name(self.name)
         .spread_over(self.arbiters);
-        (sup, seeds)
+        (sup, parts)
     }
 
     /// A spec that runs the pool under your supervisor, and its handle, usable at once
     /// (requests answer [`Error::NotConnected`] or [`Error::Stopped`] until the members
     /// start).
     pub fn child_spec(self, id: impl Into<ChildId>) -> (ChildSpec, Pool) {
-        let (sup, seeds) = self.partitions();
+        let (sup, members) = self.partitions();
         let (spec, sup) = sup.child_spec(id);
-        (spec, Pool::new(seeds, sup))
+        (spec, Pool::new(members, sup))
     }
 
     /// Starts the pool as a root supervisor and returns once every member has started
     /// (each connects in the background: see [`Redis::start`]). It runs until
     /// [`Pool::stop`]: dropping the handles does not stop it.
     pub async fn start(self) -> Result<Pool, Error> {
-        let (sup, seeds) = self.partitions();
+        let (sup, members) = self.partitions();
         let sup = sup
             .start()
             .await
             .map_err(|e| Error::Stopped(format!("the pool did not start: {e}").into()))?;
-        Ok(Pool::new(seeds, sup))
+        Ok(Pool::new(members, sup))
     }
 }
 
 impl Pool {
-    /// Each member's handle reaches it through the partition's `ChildRef`, which follows
-    /// its restarts.
-    fn new(seeds: Vec<Seed>, sup: PartitionRef<RedisActor>) -> Pool {
-        let members = seeds
+    fn new(parts: Vec<Part>, sup: PartitionRef<RedisActor>) -> Pool {
+        // Each member's handle follows its incarnations through the partition's own
+        // `ChildRef`, and reads the state every incarnation publishes to one watch.
+        let members = parts
             .into_iter()
             .enumerate()
-            .map(|(i, seed)| Slot {
-                redis: Redis::from_child_ref(sup.nth(i).clone(), seed.state),
-                thread: seed.thread,
+            .map(|(i, part)| Slot {
+                redis: Redis::from_child_ref(sup.nth(i).clone(), part.state),
+                thread: part.thread,
                 in_flight: AtomicUsize::new(0),
             })
             .collect();
