@@ -69,7 +69,7 @@ async fn open_events(addr: SocketAddr, channel: &str) -> BufReader<TcpStream> {
         if header.is_empty() {
             break;
         }
-        event_stream |= header.to_ascii_lowercase() == "content-type: text/event-stream";
+        event_stream |= header.eq_ignore_ascii_case("content-type: text/event-stream");
     }
     assert!(event_stream, "not an event stream");
     // The body is chunked: skip chunk sizes, find the opening comment.
