@@ -65,16 +65,17 @@ chromium --version 2>/dev/null || true
 section "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
+# --all-features everywhere: optional features (hardy-redis's serde) are linted and tested too.
 section "Lints (cargo clippy, warnings are errors)"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 if cargo nextest --version >/dev/null 2>&1; then
     # nextest does not run doc tests, so run those first and keep its summary last.
     section "Doc tests (cargo test --doc)"
-    cargo test --workspace --doc
+    cargo test --workspace --all-features --doc
     section "Tests (cargo nextest)"
-    cargo nextest run --workspace --no-fail-fast
+    cargo nextest run --workspace --all-features --no-fail-fast
 else
     section "Tests (cargo test)"
-    cargo test --workspace --no-fail-fast
+    cargo test --workspace --all-features --no-fail-fast
 fi

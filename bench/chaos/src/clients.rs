@@ -58,10 +58,7 @@ pub enum Client {
 pub async fn connect(kind: Kind, addr: SocketAddr) -> Client {
     let url = format!("redis://{addr}");
     match kind {
-        Kind::Hardy => {
-            let config = url.parse().expect("hardy URL");
-            Client::Hardy(hardy_redis::Redis::connect(config).await.expect("hardy connect"))
-        }
+        Kind::Hardy => connect_hardy(url.parse().expect("hardy URL")).await,
         Kind::RedisRs => {
             let client = redis::Client::open(url).expect("redis-rs URL");
             Client::RedisRs(
@@ -72,6 +69,15 @@ pub async fn connect(kind: Kind, addr: SocketAddr) -> Client {
             )
         }
     }
+}
+
+/// Connects hardy-redis with `config` (for runs with non-default settings).
+pub async fn connect_hardy(config: hardy_redis::Config) -> Client {
+    Client::Hardy(
+        hardy_redis::Redis::connect(config)
+            .await
+            .expect("hardy connect"),
+    )
 }
 
 impl Client {

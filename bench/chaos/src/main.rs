@@ -27,7 +27,6 @@
 //! This is the seed of a chaos runner: more fault kinds go into `faults.rs`, more client
 //! libraries into `clients.rs`, more invariants into `verify.rs`.
 
-mod clients;
 mod faults;
 mod verify;
 mod workload;
@@ -35,6 +34,7 @@ mod workload;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chaos::clients;
 use clients::Kind;
 use faults::Schedule;
 use hardy_testkit::{FaultProxy, RedisServer};
@@ -103,7 +103,11 @@ fn main() {
     });
     println!();
     verify::print_table(&rows);
-    let broken: Vec<_> = rows.iter().filter(|r| !r.holds()).map(|r| r.client).collect();
+    let broken: Vec<_> = rows
+        .iter()
+        .filter(|r| !r.holds())
+        .map(|r| r.client)
+        .collect();
     if !broken.is_empty() {
         println!("\ninvariants broken by: {}", broken.join(", "));
     }

@@ -51,7 +51,12 @@ impl Run {
 }
 
 /// Runs every caller of `client` while the fault schedule runs against `proxy`.
-pub async fn run(client: &Client, prefix: &str, settings: &Settings, proxy: &Arc<FaultProxy>) -> Run {
+pub async fn run(
+    client: &Client,
+    prefix: &str,
+    settings: &Settings,
+    proxy: &Arc<FaultProxy>,
+) -> Run {
     let (injected, schedule) = settings.schedule.start(proxy);
     let started = Instant::now();
     let callers: Vec<_> = (0..settings.callers)
@@ -107,7 +112,7 @@ async fn caller(client: Client, name: String, ops: usize) -> Run {
             }
             _ => match call(&client, &["INCR", &counter.key], &mut run).await {
                 Some(Ok(Reply::Int(n)))
-                    if n >= counter.acked + 1 && n <= counter.acked + 1 + counter.maybe =>
+                    if n > counter.acked && n <= counter.acked + 1 + counter.maybe =>
                 {
                     counter.acked += 1;
                 }

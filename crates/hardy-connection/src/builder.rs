@@ -44,6 +44,7 @@ pub struct Builder<C: Connection> {
     health: Option<HealthCheck>,
     stable_after: Duration,
     request_timeout: Option<Duration>,
+    max_consecutive_timeouts: u32,
     state: StateWatch,
 }
 
@@ -57,6 +58,7 @@ impl<C: Connection> Builder<C> {
             health: None,
             stable_after: DEFAULT_RESET_BACKOFF_AFTER,
             request_timeout: None,
+            max_consecutive_timeouts: 0,
             state: StateWatch::new(),
         }
     }
@@ -102,6 +104,16 @@ impl<C: Connection> Builder<C> {
     /// [`Request::timeout`](crate::Request::timeout).
     pub fn request_timeout(mut self, limit: Duration) -> Self {
         self.request_timeout = Some(limit);
+        self
+    }
+
+    /// Drops the link when `count` requests in a row time out with no reply from the peer
+    /// in between (default 0: never). A link whose peer vanished without closing (a
+    /// failover, a partition) is then replaced as soon as its callers notice, instead of
+    /// at the next health check; any reply resets the count. Counts the timeouts of the
+    /// link's [`Pending`](crate::Pending) queue.
+    pub fn max_consecutive_timeouts(mut self, count: u32) -> Self {
+        self.max_consecutive_timeouts = count;
         self
     }
 
@@ -153,7 +165,7 @@ impl<C: Connection> Builder<C> {
                 timer_gen: 0,
                 timer: None,
                 link_tasks: Vec::new(),
-                pending: Default::default(),
+                pending: crate::Pending::new(self.max_consecutive_timeouts),
                 link_writer: None,
                 request_timeout: self.request_timeout,
                 closers: Vec::new(),
@@ -252,6 +264,8 @@ impl<C: Connection> fmt::Debug for Builder<C> {
             .field("connect_timeout", &self.connect_timeout)
             .field("health", &self.health)
             .field("reset_backoff_after", &self.stable_after)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_consecutive_timeouts", &self.max_consecutive_timeouts)
             .finish_non_exhaustive()
     }
 }

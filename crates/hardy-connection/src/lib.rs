@@ -87,6 +87,7 @@ mod probe_tests;
 mod request;
 mod state;
 mod steps;
+pub mod transport;
 
 /// The crates this one's signatures use, at the versions it was built with (see
 /// [`prelude`]).

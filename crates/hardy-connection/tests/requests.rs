@@ -325,3 +325,99 @@ async fn a_waiter_that_cannot_be_skipped_drops_the_link_when_it_times_out() {
     );
     support::next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
 }
+
+#[actix_rt::test]
+async fn requests_that_keep_timing_out_drop_the_link() {
+    let server = LineServer::start(Mode::Silent).await;
+    let builder = lines(server.addr)
+        .request_timeout(Duration::from_secs(1))
+        .max_consecutive_timeouts(3)
+        .backoff(Constant(Duration::from_secs(60)));
+    let watch = builder.state_watch();
+    let client = builder.start_client();
+    wait_connected(&watch).await;
+    tokio::time::pause();
+    let two = futures::future::join(client.call(Ask("one")), client.call(Ask("two"))).await;
+    assert_eq!(two.0, Err(RequestError::Timeout(Duration::from_secs(1))));
+    assert_eq!(two.1, Err(RequestError::Timeout(Duration::from_secs(1))));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        watch.get(),
+        ConnState::Connected,
+        "two timeouts are not three"
+    );
+    let mut changes = watch.changes();
+    let third = client.call(Ask("three")).await;
+    assert_eq!(third, Err(RequestError::Timeout(Duration::from_secs(1))));
+    support::next_change(&mut changes, |s| *s == ConnState::Disconnected).await;
+}
+
+/// A waiter answering through a channel of its own.
+struct Patient(Option<tokio::sync::oneshot::Sender<Result<String, RequestError>>>);
+
+impl Waiter<String> for Patient {
+    fn take(&mut self, item: String) -> bool {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(Ok(item));
+        }
+        true
+    }
+    fn fail(&mut self, error: RequestError) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(Err(error));
+        }
+    }
+}
+
+/// A request whose time started `waited` before it was written, with a timeout of 10 s.
+struct AskLate {
+    waited: Duration,
+}
+impl Message for AskLate {
+    type Result =
+        Result<tokio::sync::oneshot::Receiver<Result<String, RequestError>>, RequestError>;
+}
+impl Handle<AskLate> for Lines {
+    type Result = MessageResult<AskLate>;
+    fn handle(&mut self, msg: AskLate, cx: &mut Ctx<'_, Self>) -> MessageResult<AskLate> {
+        let Some(writer) = cx.link_writer() else {
+            return MessageResult(Err(RequestError::NotConnected));
+        };
+        writer.write(b"late\n");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let limit = Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + limit - msg.waited;
+        let pending = cx.pending();
+        pending.push_until(Patient(Some(tx)), deadline, limit, cx.context());
+        MessageResult(Ok(rx))
+    }
+}
+
+#[actix_rt::test]
+async fn a_request_pushed_until_a_deadline_times_out_at_that_deadline() {
+    let server = LineServer::start(Mode::Silent).await;
+    let builder = lines(server.addr);
+    let watch = builder.state_watch();
+    let client = builder.start_client();
+    wait_connected(&watch).await;
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let reply = client
+        .addr()
+        .send(AskLate {
+            waited: Duration::from_secs(7),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        reply.await.unwrap(),
+        Err(RequestError::Timeout(Duration::from_secs(10)))
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+    assert_eq!(watch.get(), ConnState::Connected);
+}

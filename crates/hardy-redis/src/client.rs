@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Addr, Handler, Message};
-use hardy_connection::{Builder, ConnState, ConnectionActor, Failure, StartError, StateWatch};
+use hardy_connection::{
+    Builder, ConnState, ConnectionActor, Failure, StartError, StateWatch, Stop,
+};
+use hardy_supervisor::{ChildRef, Error as SupervisorError};
 
 use crate::conn::RedisConn;
 use crate::messages::{Batch, Command, NoReply};
@@ -47,15 +50,15 @@ struct Owner(Addr<RedisActor>);
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        self.0.do_send(crate::messages::Shutdown);
+        self.0.do_send(Stop::default());
     }
 }
 
 /// Where requests go: one actor, or whichever incarnation a supervisor runs now.
 #[derive(Clone, Debug)]
-pub(crate) enum Target {
+enum Target {
     Addr(Addr<RedisActor>),
-    Shared(Arc<crate::conn::AddrCell>),
+    Supervised(ChildRef<RedisActor>),
 }
 
 impl Redis {
@@ -63,14 +66,15 @@ impl Redis {
     /// check): add options, then `.build()` for a supervisor's child factory.
     pub fn builder(config: Config) -> Builder<RedisConn> {
         let shared = Arc::new(config);
-        Redis::builder_for(RedisConn::new(shared.clone(), None), &shared)
+        Redis::builder_for(RedisConn::new(shared.clone()), &shared)
     }
 
     pub(crate) fn builder_for(conn: RedisConn, config: &Config) -> Builder<RedisConn> {
         let mut builder = ConnectionActor::builder(conn)
             .name(format!("redis {}", config.peer()))
             .backoff(config.backoff_policy())
-            .connect_timeout(config.connect_timeout);
+            .connect_timeout(config.connect_timeout)
+            .max_consecutive_timeouts(config.max_consecutive_timeouts);
         if let Some(interval) = config.health_check {
             let deadline = config.command_timeout.unwrap_or(Duration::from_secs(5));
             builder = builder.health_check(interval, deadline);
@@ -121,7 +125,31 @@ impl Redis {
         Redis::with_target(Target::Addr(addr), state)
     }
 
-    pub(crate) fn with_target(target: Target, state: StateWatch) -> Redis {
+    /// A handle on a supervised connection that follows its restarts: `child` from the
+    /// spec whose factory builds the actor ([`ChildSpec::child_ref`](hardy_supervisor::ChildSpec::child_ref),
+    /// before the supervisor starts), and the state handle every incarnation publishes to
+    /// (given to [`Builder::with_state_watch`]). [`child_spec`](crate::child_spec) does this
+    /// for you.
+    ///
+    /// ```no_run
+    /// use hardy_redis::{Config, Redis, StateWatch};
+    /// use hardy_supervisor::{ChildSpec, RestartType};
+    ///
+    /// # fn demo(config: Config) -> Result<(), hardy_supervisor::Error> {
+    /// let state = StateWatch::new();
+    /// let shared = state.clone();
+    /// let spec = ChildSpec::worker("cache", move || {
+    ///     Ok(Redis::builder(config.clone()).with_state_watch(shared.clone()).build())
+    /// })
+    /// .restart(RestartType::Transient);
+    /// let redis = Redis::from_child_ref(spec.child_ref()?, state);
+    /// # Ok(()) }
+    /// ```
+    pub fn from_child_ref(child: ChildRef<RedisActor>, state: StateWatch) -> Redis {
+        Redis::with_target(Target::Supervised(child), state)
+    }
+
+    fn with_target(target: Target, state: StateWatch) -> Redis {
         Redis {
             target,
             state,
@@ -135,7 +163,7 @@ impl Redis {
     pub fn addr(&self) -> Option<Addr<RedisActor>> {
         match &self.target {
             Target::Addr(addr) => Some(addr.clone()),
-            Target::Shared(cell) => cell.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            Target::Supervised(child) => child.addr(),
         }
     }
 
@@ -198,26 +226,17 @@ impl Redis {
         // No timer here: the actor answers `Timeout` when the command timeout passes.
         match &self.target {
             Target::Addr(addr) => addr.send(msg).await.map_err(|_| stopped(&self.state)),
-            Target::Shared(cell) => {
-                // Send under the lock rather than clone the address (two allocations
-                // in actix); the guard is gone before the await.
-                let request = cell
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .as_ref()
-                    .map(|addr| addr.send(msg));
-                match request {
-                    Some(request) => request.await.map_err(|_| {
-                        Error::Disconnected(
-                            "the connection actor stopped; its supervisor restarts it".into(),
-                        )
-                    }),
-                    None => Err(match self.state.get() {
-                        ConnState::Stopped(_) => stopped(&self.state),
-                        _ => Error::NotConnected,
-                    }),
-                }
-            }
+            Target::Supervised(child) => child.send(msg).await.map_err(|e| match e {
+                // Handed to an incarnation that ended before answering: it may have run.
+                SupervisorError::Closed(_) => Error::Disconnected(
+                    "the connection actor stopped; its supervisor restarts it".into(),
+                ),
+                // Between incarnations, or no longer supervised: nothing was sent.
+                _ => match self.state.get() {
+                    ConnState::Stopped(_) => stopped(&self.state),
+                    _ => Error::NotConnected,
+                },
+            }),
         }?
     }
 }

@@ -1,15 +1,19 @@
-//! Connection options, from a builder or a `redis://` URL.
+//! Connection options, from a builder or a `redis://`, `rediss://` or `redis+unix://` URL.
 //!
 //! One place that knows every option, its default and its meaning, so the actor, the URL
-//! parser and the docs agree. The password is a [`Secret`]: no `Debug`, `Display` or
-//! tracing field ever prints it.
+//! parser and the docs agree. The password is a [`Secret`] and TLS key material stays
+//! inside [`Tls`]: no `Debug`, `Display` or tracing field ever prints them.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hardy_connection::backoff::{Exponential, Jitter};
+use hardy_connection::transport::Endpoint;
+#[cfg(feature = "tls")]
+use hardy_connection::transport::Tls;
 use percent_encoding::percent_decode_str;
 
 use crate::resp::Limits;
@@ -32,6 +36,16 @@ pub const DEFAULT_MAX_CONSECUTIVE_TIMEOUTS: u32 = 3;
 /// How long, by default, a request made while the link is down waits for the reconnect
 /// ([`Config::reconnect_wait`]).
 pub const DEFAULT_RECONNECT_WAIT: Duration = Duration::from_secs(1);
+
+/// The default reconnection backoff: first delay, growth factor, cap (100 ms, ×1.5, 1 s;
+/// jittered).
+///
+/// A short cap, so a connection is back within about a second of Redis coming back,
+/// however long the outage was (`bench/chaos`'s `web_outage`: with Redix's 500 ms × 1.5
+/// up to 30 s the median was 1.07 s after a 2 s outage, and grew with the outage's
+/// length). The price is one connect attempt a second per connection while Redis is away.
+pub const DEFAULT_BACKOFF: (Duration, f64, Duration) =
+    (Duration::from_millis(100), 1.5, Duration::from_secs(1));
 
 /// A password: kept out of `Debug`, `Display` and logs.
 #[derive(Clone, PartialEq, Eq)]
@@ -87,6 +101,10 @@ pub enum Protocol {
 pub struct Config {
     pub(crate) host: String,
     pub(crate) port: u16,
+    /// A Unix socket path, used instead of `host:port` when set.
+    pub(crate) unix: Option<PathBuf>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<Tls>,
     pub(crate) database: u32,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<Secret>,
@@ -114,8 +132,8 @@ impl Config {
     /// Connects to `host:port` over TCP, with the defaults below.
     ///
     /// Defaults: database 0, no credentials, RESP3 (falling back to RESP2), connect
-    /// timeout 5 s, command timeout 5 s, backoff 500 ms × 1.5 up to 30 s with jitter
-    /// (Redix's), reconnect after a disconnection, requests made while disconnected wait
+    /// timeout 5 s, command timeout 5 s, backoff 100 ms × 1.5 up to 1 s with jitter
+    /// ([`DEFAULT_BACKOFF`]), reconnect after a disconnection, requests made while disconnected wait
     /// up to 1 s for the reconnect ([`reconnect_wait`](Self::reconnect_wait)), a health
     /// check every 10 s, TCP keepalive after 60 s idle, the link dropped after 3 command
     /// timeouts in a row, at most [`DEFAULT_MAX_IN_FLIGHT`] requests awaiting replies,
@@ -124,6 +142,9 @@ impl Config {
         Config {
             host: host.into(),
             port,
+            unix: None,
+            #[cfg(feature = "tls")]
+            tls: None,
             database: 0,
             username: None,
             password: None,
@@ -131,9 +152,9 @@ impl Config {
             protocol: Protocol::Resp3,
             connect_timeout: Duration::from_secs(5),
             command_timeout: Some(Duration::from_secs(5)),
-            backoff_initial: Duration::from_millis(500),
-            backoff_max: Duration::from_secs(30),
-            backoff_factor: 1.5,
+            backoff_initial: DEFAULT_BACKOFF.0,
+            backoff_max: DEFAULT_BACKOFF.2,
+            backoff_factor: DEFAULT_BACKOFF.1,
             backoff_jitter: Jitter::Equal,
             exit_on_disconnection: false,
             queue_while_disconnected: 0,
@@ -148,31 +169,52 @@ impl Config {
         }
     }
 
-    /// Parses `redis://[user[:password]@]host[:port][/db][?protocol=resp2|resp3]`.
+    /// Connects to the Unix socket at `path`, with the defaults of [`Config::new`] (TCP
+    /// keepalive does not apply).
     ///
-    /// `rediss://` (TLS) and `unix://` / `redis+unix://` are recognised and refused with
-    /// an error saying they are not supported yet.
+    /// ```
+    /// use hardy_redis::Config;
+    ///
+    /// let config = Config::unix("/run/redis/redis.sock").select(2);
+    /// let parsed: Config = "redis+unix:///run/redis/redis.sock?db=2".parse()?;
+    /// assert_eq!(parsed.unix_path(), config.unix_path());
+    /// assert_eq!(parsed.database(), 2);
+    /// # Ok::<(), hardy_redis::Error>(())
+    /// ```
+    pub fn unix(path: impl Into<PathBuf>) -> Self {
+        let mut config = Config::new("localhost", 0);
+        config.unix = Some(path.into());
+        config
+    }
+
+    /// Parses a URL:
+    ///
+    /// - `redis://[user[:password]@]host[:port][/db][?protocol=resp2|resp3]`;
+    /// - `rediss://...` the same over TLS, verified against the system's roots and the
+    ///   host name (see [`tls`](Self::tls) for a private CA or a client certificate);
+    /// - `redis+unix:///path/redis.sock` or `unix:///path/redis.sock`, with the options
+    ///   `db`, `user`, `pass` and `protocol` in the query (redis-rs's forms), e.g.
+    ///   `redis+unix:///run/redis.sock?db=2`.
     pub fn from_url(url: &str) -> Result<Config, Error> {
         let parsed = url::Url::parse(url)
             .map_err(|e| Error::Config(format!("{e} in URL {}", redact_url(url))))?;
-        match parsed.scheme() {
-            "redis" => {}
-            "rediss" => {
-                return Err(Error::Config(
-                    "rediss:// (TLS) is not supported yet: use redis:// over a trusted network"
-                        .into(),
-                ))
-            }
-            "unix" | "redis+unix" => {
-                return Err(Error::Config(
-                    "Unix sockets are not supported yet: use redis://host:port".into(),
-                ))
-            }
+        let tls = match parsed.scheme() {
+            "redis" => false,
+            "rediss" => true,
+            "unix" | "redis+unix" => return Config::from_unix_url(&parsed),
             other => {
                 return Err(Error::Config(format!(
-                    "unknown scheme {other}://: use redis://host:port/db"
+                    "unknown scheme {other}://: use redis://host:port/db, rediss:// for TLS or \
+                     redis+unix:///path/to/redis.sock"
                 )))
             }
+        };
+        if parsed.fragment().is_some() {
+            return Err(Error::Config(
+                "URL fragments (e.g. #insecure) are not supported: to skip certificate checks \
+                 use Config::tls(Tls::new().danger_accept_invalid_certs(true))"
+                    .into(),
+            ));
         }
         let host = parsed
             .host_str()
@@ -180,6 +222,9 @@ impl Config {
             .ok_or_else(|| Error::Config("the URL has no host: use redis://host:port".into()))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let mut config = Config::new(host, parsed.port().unwrap_or(6379));
+        if tls {
+            config = config.default_tls()?;
+        }
         let user = decode(parsed.username())?;
         if !user.is_empty() {
             config.username = Some(user);
@@ -189,26 +234,76 @@ impl Config {
         }
         let db = parsed.path().trim_start_matches('/');
         if !db.is_empty() {
-            config.database = db.parse().map_err(|_| {
-                Error::Config(format!(
-                    "database {db:?} is not a number: use redis://host:port/<0-15>"
-                ))
-            })?;
+            config.database = parse_db(db)?;
         }
         for (key, value) in parsed.query_pairs() {
-            match (&*key, &*value) {
-                ("protocol", "resp2") => config.protocol = Protocol::Resp2,
-                ("protocol", "resp3") => config.protocol = Protocol::Resp3,
+            if !config.query_option(&key, &value) {
+                // Only the key: the value may be a secret.
+                return Err(Error::Config(format!(
+                    "unknown URL option {key:?}: supported is protocol=resp2|resp3"
+                )));
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `redis+unix:///path?db=2&user=u&pass=p&protocol=resp2`.
+    fn from_unix_url(parsed: &url::Url) -> Result<Config, Error> {
+        let path = decode(parsed.path())?;
+        if path.is_empty() || path == "/" {
+            return Err(Error::Config(
+                "the URL has no socket path: use redis+unix:///path/to/redis.sock".into(),
+            ));
+        }
+        let mut config = Config::unix(path);
+        let user = decode(parsed.username())?;
+        if !user.is_empty() {
+            config.username = Some(user);
+        }
+        if let Some(pass) = parsed.password() {
+            config.password = Some(Secret::new(decode(pass)?));
+        }
+        for (key, value) in parsed.query_pairs() {
+            match &*key {
+                "db" => config.database = parse_db(&value)?,
+                "user" => config.username = Some(value.into_owned()),
+                "pass" | "password" => config.password = Some(Secret::new(value.into_owned())),
+                _ if config.query_option(&key, &value) => {}
                 _ => {
-                    // Only the key: the value may be a secret.
                     return Err(Error::Config(format!(
-                        "unknown URL option {key:?}: supported is protocol=resp2|resp3"
-                    )));
+                        "unknown URL option {key:?}: supported are db, user, pass and \
+                         protocol=resp2|resp3"
+                    )))
                 }
             }
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The query options every scheme knows; `false` for an unknown one.
+    fn query_option(&mut self, key: &str, value: &str) -> bool {
+        match (key, value) {
+            ("protocol", "resp2") => self.protocol = Protocol::Resp2,
+            ("protocol", "resp3") => self.protocol = Protocol::Resp3,
+            _ => return false,
+        }
+        true
+    }
+
+    #[cfg(feature = "tls")]
+    fn default_tls(self) -> Result<Config, Error> {
+        Ok(self.tls(Tls::new()))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn default_tls(self) -> Result<Config, Error> {
+        Err(Error::Config(
+            "rediss:// needs TLS, and hardy-redis was built without its `tls` feature: \
+             enable it in Cargo.toml"
+                .into(),
+        ))
     }
 
     /// Checks the options that only make sense together; run before every connect.
@@ -234,6 +329,55 @@ impl Config {
     /// The server's port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+    /// The Unix socket path, for a [`Config::unix`] connection.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.unix.as_deref()
+    }
+    /// Whether the connection uses TLS.
+    pub fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+
+    /// Connects over TLS with these options (as `rediss://` does with [`Tls::new`]):
+    /// verification against the system's roots and the host name by default, a private CA
+    /// with [`Tls::ca_pem`], mutual TLS with [`Tls::client_cert_pem`].
+    ///
+    /// A certificate problem (unknown CA, wrong host name, expired, a client certificate
+    /// the server refuses) is an [`Error::Config`] saying what to fix, and stops the
+    /// connection after that one attempt; a network error during the TLS handshake is
+    /// retried like any connect failure.
+    ///
+    /// ```no_run
+    /// use hardy_redis::{Config, Redis, Tls};
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ca = std::fs::read("ca.crt")?;
+    /// let (cert, key) = (std::fs::read("client.crt")?, std::fs::read("client.key")?);
+    /// let config: Config = "rediss://redis.internal:6380".parse()?;
+    /// let redis = Redis::connect(config.tls(Tls::new().ca_pem(ca).client_cert_pem(cert, key))).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+    /// Plaintext again, after [`tls`](Self::tls) or a `rediss://` URL.
+    #[cfg(feature = "tls")]
+    pub fn no_tls(mut self) -> Self {
+        self.tls = None;
+        self
+    }
+
+    /// Where to connect.
+    pub(crate) fn endpoint(&self) -> Endpoint {
+        match &self.unix {
+            Some(path) => Endpoint::unix(path.clone()),
+            None => Endpoint::tcp(self.host.clone(), self.port),
+        }
     }
 
     /// Selects database `db` after connecting.
@@ -284,8 +428,8 @@ impl Config {
         self.command_timeout = None;
         self
     }
-    /// The reconnection backoff: first delay, growth factor, cap (default 500 ms, 1.5,
-    /// 30 s).
+    /// The reconnection backoff: first delay, growth factor, cap (default
+    /// [`DEFAULT_BACKOFF`]: 100 ms, 1.5, 1 s).
     pub fn backoff(mut self, initial: Duration, factor: f64, max: Duration) -> Self {
         self.backoff_initial = initial;
         self.backoff_factor = factor;
@@ -391,9 +535,11 @@ impl Config {
             .jitter(self.backoff_jitter)
     }
 
-    /// `host:port`, for logs (never credentials).
+    /// `host:port` or `unix:/path`, for logs (never credentials).
     pub(crate) fn peer(&self) -> String {
-        if self.host.contains(':') {
+        if let Some(path) = &self.unix {
+            format!("unix:{}", path.display())
+        } else if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)
@@ -408,6 +554,14 @@ impl FromStr for Config {
     }
 }
 
+fn parse_db(db: &str) -> Result<u32, Error> {
+    db.parse().map_err(|_| {
+        Error::Config(format!(
+            "database {db:?} is not a number: use redis://host:port/<0-15> or ?db=<0-15>"
+        ))
+    })
+}
+
 fn decode(s: &str) -> Result<String, Error> {
     percent_decode_str(s)
         .decode_utf8()
@@ -416,19 +570,38 @@ fn decode(s: &str) -> Result<String, Error> {
 }
 
 /// The URL with any credentials replaced, for error messages: everything before the last
-/// `@` after the `//` (or from the start, when a malformed URL has none, e.g.
-/// `redis//user:pass@host`).
+/// `@`, except a leading `scheme://` (a malformed URL may have none, e.g.
+/// `redis//user:pass@host`, or a `//` only later, in its query).
 fn redact_url(url: &str) -> String {
     let Some(at) = url.rfind('@') else {
         return url.to_string();
     };
-    let keep = url.find("//").map(|s| s + 2).filter(|&k| k <= at);
-    let keep = keep.unwrap_or(0);
+    let is_scheme = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    };
+    let keep = url
+        .find("://")
+        .filter(|&s| s < at && is_scheme(&url[..s]))
+        .map_or(0, |s| s + 3);
     format!("{}<redacted>@{}", &url[..keep], &url[at + 1..])
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_default_backoff_retries_within_a_second_however_long_the_outage() {
+        use hardy_connection::backoff::Backoff;
+        let mut policy = super::Config::new("127.0.0.1", 6379).backoff_policy();
+        let delays: Vec<_> = (0..1_000).map_while(|_| policy.next_delay()).collect();
+        assert_eq!(delays.len(), 1_000, "the default policy never gives up");
+        assert!(delays[0] <= std::time::Duration::from_millis(100));
+        assert!(delays
+            .iter()
+            .all(|d| *d <= std::time::Duration::from_secs(1)));
+    }
+
     use super::*;
 
     #[test]
@@ -456,20 +629,54 @@ mod tests {
     #[test]
     fn bad_urls_say_what_to_do_and_never_show_the_password() {
         for (url, hint) in [
-            ("rediss://h:1", "TLS"),
-            ("unix:///tmp/redis.sock", "Unix"),
+            ("rediss://h:1#insecure", "danger_accept_invalid_certs"),
+            ("unix:///", "socket path"),
+            ("redis+unix:///s.sock?db=x", "not a number"),
+            ("redis+unix:///s.sock?nope=secretpw", "unknown URL option"),
             ("http://h", "unknown scheme"),
             ("redis://u:pw@h/abc", "not a number"),
             ("redis://h?x=1", "unknown URL option"),
             ("redis://h?password=secretpw", "unknown URL option"),
             ("redis://u:secretpw@", "redis://"),
             ("redis//u:secretpw@h", "relative URL"),
+            ("http:u:secretpw@h\u{0}?a=//x@y", "invalid"),
             ("redis:/u:secretpw@h@:1", "invalid"),
         ] {
             let msg = Config::from_url(url).unwrap_err().to_string();
             assert!(msg.contains(hint), "{url}: {msg}");
             assert!(!msg.contains("secretpw"), "{msg}");
         }
+    }
+
+    #[test]
+    fn unix_urls_take_the_path_and_the_query_options() {
+        for url in [
+            "redis+unix:///run/redis%20x/redis.sock?db=2&user=bob&pass=pw&protocol=resp2",
+            "unix:///run/redis%20x/redis.sock?db=2&user=bob&pass=pw&protocol=resp2",
+        ] {
+            let c = Config::from_url(url).unwrap();
+            assert_eq!(c.unix_path(), Some(Path::new("/run/redis x/redis.sock")));
+            assert_eq!(c.database(), 2);
+            assert_eq!(c.username.as_deref(), Some("bob"));
+            assert_eq!(c.password.as_ref().map(Secret::expose), Some("pw"));
+            assert_eq!(c.protocol, Protocol::Resp2);
+            assert_eq!(c.peer(), "unix:/run/redis x/redis.sock");
+            assert!(!c.is_tls());
+        }
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn rediss_urls_turn_verified_tls_on() {
+        let c = Config::from_url("rediss://u:pw@redis.example:6380/1").unwrap();
+        assert!(c.is_tls());
+        assert!(!c.tls.as_ref().unwrap().accepts_invalid_certs());
+        assert_eq!(
+            (c.host(), c.port(), c.database()),
+            ("redis.example", 6380, 1)
+        );
+        assert!(!c.clone().no_tls().is_tls());
+        assert!(!Config::from_url("redis://h").unwrap().is_tls());
     }
 
     #[test]

@@ -1,16 +1,18 @@
-//! Opening a link: TCP connect, then `HELLO 3` (or RESP2's `AUTH`), `SELECT`,
-//! `CLIENT SETNAME`.
+//! Opening a link: TCP, TLS or Unix socket connect, then `HELLO 3` (or RESP2's `AUTH`),
+//! `SELECT`, `CLIENT SETNAME`.
 //!
 //! Runs inside the connect future, before the link is handed to the actor, so a link is
 //! never used half-configured. A Redis error here is a configuration problem (wrong
 //! password, missing ACL permission, bad database): it is reported as
-//! [`Error::Handshake`], which stops the actor instead of retrying forever.
+//! [`Error::Handshake`], which stops the actor instead of retrying forever. So is a TLS
+//! certificate problem, reported as [`Error::Config`] with what to fix; a network error
+//! during the TLS handshake is an [`Error::Io`], retried like any connect failure.
 
 use std::time::Duration;
 
 use bytes::BytesMut;
+use hardy_connection::transport::{Connector, Stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 
 use crate::config::{Config, Protocol};
@@ -19,7 +21,7 @@ use crate::{cmd, Cmd, Error};
 
 /// A configured link, ready for commands.
 pub struct Link {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Stream,
     /// Bytes read past the last handshake reply (normally none).
     pub(crate) leftover: BytesMut,
     pub(crate) protocol: Protocol,
@@ -34,7 +36,7 @@ impl std::fmt::Debug for Link {
 }
 
 struct Handshake {
-    stream: TcpStream,
+    stream: Stream,
     buf: BytesMut,
     decoder: RespDecoder,
 }
@@ -42,10 +44,40 @@ struct Handshake {
 /// Connects to the configured server and runs the handshake.
 pub(crate) async fn open(config: &Config) -> Result<Link, Error> {
     config.validate()?;
-    let stream = TcpStream::connect((config.host.as_str(), config.port)).await?;
-    stream.set_nodelay(true)?;
-    if let Some(idle) = config.tcp_keepalive {
-        set_keepalive(&stream, idle)?;
+    let connector = connector(config)?;
+    run(config, &connector)
+        .await
+        .map_err(|e| certificate_problem(config, e))
+}
+
+/// The transport's connector: plain, or TLS with the configured options (built once per
+/// [`Tls`](hardy_connection::transport::Tls) value and shared by reconnects).
+fn connector(config: &Config) -> Result<Connector, Error> {
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        return Connector::tls(tls).map_err(|e| Error::Config(e.to_string()));
+    }
+    let _ = config;
+    Ok(Connector::plain())
+}
+
+/// A TLS error that retrying cannot fix becomes a configuration error saying what to
+/// change; everything else is left as it is.
+fn certificate_problem(config: &Config, error: Error) -> Error {
+    #[cfg(feature = "tls")]
+    if let Error::Io(io) = &error {
+        if let Some(fix) = hardy_connection::transport::certificate_problem(io) {
+            return Error::Config(format!("TLS with {}: {fix}", config.peer()));
+        }
+    }
+    let _ = config;
+    error
+}
+
+async fn run(config: &Config, connector: &Connector) -> Result<Link, Error> {
+    let stream = connector.connect(&config.endpoint()).await?;
+    if let (Some(idle), Some(tcp)) = (config.tcp_keepalive, stream.tcp()) {
+        set_keepalive(tcp, idle)?;
     }
     let mut hs = Handshake {
         stream,
@@ -134,6 +166,8 @@ impl Handshake {
         let mut out = BytesMut::with_capacity(command.encoded_len());
         command.write_to(&mut out);
         self.stream.write_all(&out).await?;
+        // TLS buffers what is written until it is flushed.
+        self.stream.flush().await?;
         loop {
             if let Some(frame) = self.decoder.decode(&mut self.buf)? {
                 return Ok(frame);
@@ -150,7 +184,7 @@ impl Handshake {
 
 /// TCP keepalive: probes after `idle` without traffic, then every sixth of that (at least
 /// a second), so a vanished peer is noticed by the OS even when nothing is sent.
-fn set_keepalive(stream: &TcpStream, idle: Duration) -> std::io::Result<()> {
+fn set_keepalive(stream: &tokio::net::TcpStream, idle: Duration) -> std::io::Result<()> {
     let keepalive = socket2::TcpKeepalive::new().with_time(idle);
     #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
     let keepalive = keepalive.with_interval((idle / 6).max(Duration::from_secs(1)));

@@ -3,7 +3,8 @@
 //!
 //! Each handler writes the request's bytes into the link's write buffer and returns an
 //! [`Enqueued`] response; actix then hands it the caller's reply sender, which becomes the
-//! request's reply slot. No channel or boxed future is allocated per request.
+//! request's reply slot on the link's pending queue (hardy-connection's request layer). No
+//! channel or boxed future is allocated per request.
 
 use std::marker::PhantomData;
 
@@ -53,8 +54,8 @@ pub struct Enqueued<M: Message> {
 }
 
 impl<M: Message> MessageResponse<RedisActor, M> for Enqueued<M> {
-    fn handle(self, _ctx: &mut actix::Context<RedisActor>, tx: Option<OneshotSender<M::Result>>) {
-        self.dispatch.place((self.slot)(tx, self.replies));
+    fn handle(self, ctx: &mut actix::Context<RedisActor>, tx: Option<OneshotSender<M::Result>>) {
+        self.dispatch.place((self.slot)(tx, self.replies), ctx);
     }
 }
 
@@ -80,7 +81,12 @@ pub(crate) fn refuse(cmd: &Cmd, blocking_allowed: bool) -> Option<Error> {
     let name = cmd.name();
     if !blocking_allowed && is_blocking(cmd) {
         return Some(Error::Config(format!(
-            "{name} blocks the connection until it returns: every other caller's command              would wait behind it (and time out), and a reply arriving after its caller gave              up would be lost. Run it on a connection of its own:              Redis::connect(config.allow_blocking_commands(true).no_command_timeout())"
+            "{name} blocks the connection until it returns: every other caller's command \
+             would wait behind it (and time out), and a reply arriving after its caller gave \
+             up would be lost. Lease a dedicated connection: \
+             BlockingPool::new(config, max).command(...) (see docs/redis.md, blocking \
+             commands), or open one of your own: \
+             Redis::connect(config.allow_blocking_commands(true).no_command_timeout())"
         )));
     }
     let why = match name {
@@ -139,14 +145,14 @@ fn first_refusal(cmds: &[Cmd], blocking_allowed: bool) -> Option<Error> {
 impl Handle<Command> for RedisConn {
     type Result = Enqueued<Command>;
 
-    fn handle(&mut self, Command(cmd): Command, _cx: &mut Ctx<'_, Self>) -> Enqueued<Command> {
+    fn handle(&mut self, Command(cmd): Command, cx: &mut Ctx<'_, Self>) -> Enqueued<Command> {
         let dispatch = match refuse(&cmd, self.config.allow_blocking) {
             Some(err) => Dispatch::Fail(err),
             None => {
                 if cmd.name() == "UNWATCH" {
                     self.sessions.clear_watches();
                 }
-                self.dispatch(|buf| cmd.write_to(buf))
+                self.dispatch(cx, |buf| cmd.write_to(buf))
             }
         };
         Enqueued::new(dispatch, 1, |tx, _| Slot::One(tx))
@@ -156,7 +162,7 @@ impl Handle<Command> for RedisConn {
 impl Handle<Batch> for RedisConn {
     type Result = Enqueued<Batch>;
 
-    fn handle(&mut self, Batch(cmds): Batch, _cx: &mut Ctx<'_, Self>) -> Enqueued<Batch> {
+    fn handle(&mut self, Batch(cmds): Batch, cx: &mut Ctx<'_, Self>) -> Enqueued<Batch> {
         let dispatch = if let Some(err) = first_refusal(&cmds, self.config.allow_blocking) {
             Dispatch::Fail(err)
         } else if cmds.is_empty() {
@@ -167,7 +173,7 @@ impl Handle<Batch> for RedisConn {
             if cmds.iter().any(|c| matches!(c.name(), "EXEC" | "UNWATCH")) {
                 self.sessions.clear_watches();
             }
-            self.dispatch(|buf| {
+            self.dispatch(cx, |buf| {
                 buf.reserve(cmds.iter().map(Cmd::encoded_len).sum());
                 for cmd in &cmds {
                     cmd.write_to(buf);
@@ -185,7 +191,7 @@ impl Handle<Batch> for RedisConn {
 impl Handle<NoReply> for RedisConn {
     type Result = Enqueued<NoReply>;
 
-    fn handle(&mut self, NoReply(cmds): NoReply, _cx: &mut Ctx<'_, Self>) -> Enqueued<NoReply> {
+    fn handle(&mut self, NoReply(cmds): NoReply, cx: &mut Ctx<'_, Self>) -> Enqueued<NoReply> {
         let blocking = self.config.allow_blocking;
         let dispatch = match cmds.iter().find_map(|cmd| refuse(cmd, blocking)) {
             Some(err) => Dispatch::Fail(err),
@@ -193,7 +199,7 @@ impl Handle<NoReply> for RedisConn {
                 if cmds.iter().any(|c| c.name() == "UNWATCH") {
                     self.sessions.clear_watches();
                 }
-                self.dispatch(|buf| {
+                self.dispatch(cx, |buf| {
                     crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);
                     for cmd in &cmds {
                         cmd.write_to(buf);
@@ -211,20 +217,25 @@ impl Handle<NoReply> for RedisConn {
     }
 }
 
-/// Stops the connection actor with `ExitReason::Shutdown`: sent when the last handle
-/// made by `Redis::start` or `Redis::connect` is dropped. Requests still awaiting replies
-/// get `Disconnected`.
+/// Stops the connection actor with `ExitReason::Shutdown`. Requests still awaiting
+/// replies get `Disconnected`.
+#[deprecated(
+    note = "send hardy_connection's `Stop::default()` (re-exported as `hardy_redis::Stop`), \
+            which every connection understands"
+)]
 #[derive(Debug, Clone, Copy)]
 pub struct Shutdown;
 
+#[allow(deprecated)]
 impl Message for Shutdown {
     type Result = ();
 }
 
+#[allow(deprecated)]
 impl Handle<Shutdown> for RedisConn {
     type Result = ();
 
     fn handle(&mut self, _: Shutdown, cx: &mut Ctx<'_, Self>) {
-        cx.stop(hardy_connection::ExitReason::Shutdown);
+        Handle::handle(self, hardy_connection::Stop::default(), cx);
     }
 }

@@ -1,28 +1,30 @@
-//! Reply slots: the FIFO that matches each reply to its request.
+//! Reply slots: what each request waits for, and the requests kept while the link is down.
 //!
-//! Redis answers in order, so one queue per link is enough: a slot is pushed when a
-//! request's bytes go into the write buffer, and each reply fills the slot at the front.
-//! On disconnect every slot gets an error.
+//! Redis answers in order, so hardy-connection's [`Pending`] queue matches replies to
+//! requests: a [`Slot`] is its [`Waiter`], pushed in the same turn as the request's bytes
+//! are written, and the queue fails every slot when the link ends, sweeps the command
+//! timeouts, and drops the link after too many timeouts in a row. This file only says what
+//! a Redis reply fills: one frame, a pipeline's frames, a `WATCH` session's frames, or the
+//! acknowledgement of a `CLIENT REPLY OFF` … `ON` block (whose late reply cannot be skipped,
+//! so its timeout drops the link).
 //!
-//! Command timeouts live here too: each slot carries its deadline, and one sweep per
-//! connection answers the expired ones with `Timeout` (instead of a timer per request).
-//! An expired slot stays in the queue, empty: the late reply fills it and is dropped, so
-//! later replies stay aligned. Deadlines are stamped in FIFO order, so the sweep only looks
-//! past the expired prefix.
-//!
-//! The slots hold actix's own reply sender, so a request costs no extra channel or boxed
-//! future.
+//! Requests made while the link is down wait in [`Kept`] (up to the reconnect wait or the
+//! queue's capacity, within their command timeout) and are written, in order, when the
+//! next link comes up. The slots hold actix's own reply sender: a request costs no extra
+//! channel or boxed future.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use actix::dev::OneshotSender;
 use bytes::Bytes;
+use hardy_connection::{LinkWriter, Pending, RequestError, Waiter};
 use tokio::time::Instant;
 
+use crate::conn::RedisConn;
 use crate::resp::{Frame, ServerError};
 use crate::watch::{Session, SessionReply};
-use crate::Error;
+use crate::{Error, RedisActor};
 
 /// Where one request's replies go.
 pub(crate) enum Slot {
@@ -55,7 +57,7 @@ pub(crate) enum Slot {
 
 impl Slot {
     /// Answers the request with `err` (no reply will come).
-    pub(crate) fn fail(mut self, err: Error) {
+    pub(crate) fn fail_with(mut self, err: Error) {
         self.answer(err);
     }
 
@@ -70,132 +72,32 @@ impl Slot {
     }
 }
 
-/// When a request stops waiting: `None` without a command timeout.
-pub(crate) type Deadline = Option<Instant>;
-
-fn send<T>(tx: Option<OneshotSender<T>>, value: T) {
-    if let Some(tx) = tx {
-        // The caller may have timed out and gone: its reply is simply dropped.
-        let _ = tx.send(value);
-    }
-}
-
-/// What one sweep of the deadlines found.
-#[derive(Debug, Default)]
-pub(crate) struct Expired {
-    /// Written requests that timed out now.
-    pub(crate) timed_out: usize,
-    /// A `noreply` request was among them: the connection's reply mode is then unknown
-    /// (`CLIENT REPLY ON` may have been refused while replies were off), and the link
-    /// must be dropped.
-    pub(crate) reply_mode_unknown: bool,
-}
-
-/// The reply slots of the current link, and requests kept while disconnected.
-#[derive(Default)]
-pub(crate) struct Slots {
-    pending: VecDeque<(Slot, Deadline)>,
-    /// How many slots at the front already answered `Timeout` and wait for their reply.
-    expired: usize,
-    queued: VecDeque<(Bytes, Slot, Deadline)>,
-}
-
-impl Slots {
-    /// Requests written and awaiting their replies.
-    pub(crate) fn in_flight(&self) -> usize {
-        self.pending.len()
-    }
-
-    /// Requests kept for the next connection.
-    pub(crate) fn queued(&self) -> usize {
-        self.queued.len()
-    }
-
-    pub(crate) fn push_pending(&mut self, slot: Slot, deadline: Deadline) {
-        self.pending.push_back((slot, deadline));
-    }
-
-    pub(crate) fn push_queued(&mut self, bytes: Bytes, slot: Slot, deadline: Deadline) {
-        self.queued.push_back((bytes, slot, deadline));
-    }
-
-    /// Moves the kept requests to the link: `write` sends each one's bytes. Those whose
-    /// deadline passed meanwhile (the sweep does not run during a connect) fail with
-    /// `NotConnected` instead: their callers gave up, so they must not run.
-    pub(crate) fn send_queued(&mut self, now: Instant, mut write: impl FnMut(&[u8])) {
-        for (bytes, slot, deadline) in std::mem::take(&mut self.queued) {
-            if deadline.is_some_and(|d| d <= now) {
-                slot.fail(Error::NotConnected);
-                continue;
+impl Waiter<Frame> for Slot {
+    fn take(&mut self, frame: Frame) -> bool {
+        match self {
+            Slot::One(tx) => {
+                send(tx.take(), Ok(frame));
+                true
             }
-            write(&bytes);
-            self.pending.push_back((slot, deadline));
-        }
-    }
-
-    /// Answers every request whose deadline has passed: `Timeout` for those written (their
-    /// slot stays, for the late reply), `NotConnected` for those still kept for a
-    /// connection (never sent, so dropped).
-    pub(crate) fn expire(&mut self, now: Instant, limit: Duration) -> Expired {
-        let mut expired = Expired::default();
-        while let Some((slot, Some(deadline))) = self.pending.get_mut(self.expired) {
-            if *deadline > now {
-                break;
+            Slot::Many { left, frames, tx } => {
+                collect(frames, tx.is_some(), frame, left)
+                    && finish(tx, || Ok(std::mem::take(frames)))
             }
-            expired.reply_mode_unknown |= matches!(slot, Slot::NoReply { .. });
-            slot.answer(Error::Timeout(limit));
-            self.expired += 1;
-            expired.timed_out += 1;
-        }
-        while matches!(self.queued.front(), Some((_, _, Some(d))) if *d <= now) {
-            if let Some((_, slot, _)) = self.queued.pop_front() {
-                slot.fail(Error::NotConnected);
-            }
-        }
-        expired
-    }
-
-    /// Hands `frame` to the request at the front. `Err(frame)` when no request is
-    /// waiting: the server sent a reply nobody asked for.
-    pub(crate) fn deliver(&mut self, frame: Frame) -> Result<(), Frame> {
-        let Some((front, _)) = self.pending.front_mut() else {
-            return Err(frame);
-        };
-        match front {
-            Slot::One(_) => {
-                if let Some(Slot::One(tx)) = self.pop_front() {
-                    send(tx, Ok(frame));
-                }
-            }
-            Slot::Many { left, frames, .. } => {
-                frames.push(frame);
-                *left -= 1;
-                if *left == 0 {
-                    if let Some(Slot::Many { frames, tx, .. }) = self.pop_front() {
-                        send(tx, Ok(frames));
-                    }
-                }
-            }
-            Slot::Session { left, frames, .. } => {
-                frames.push(frame);
-                *left -= 1;
-                if *left == 0 {
-                    if let Some(Slot::Session {
-                        frames,
-                        session,
-                        tx,
-                        ..
-                    }) = self.pop_front()
-                    {
-                        send(tx, Ok((session, frames)));
-                    }
-                }
+            Slot::Session {
+                left,
+                frames,
+                session,
+                tx,
+            } => {
+                let session = *session;
+                collect(frames, tx.is_some(), frame, left)
+                    && finish(tx, || Ok((session, std::mem::take(frames))))
             }
             Slot::NoReply {
                 commands,
                 discard,
                 refused,
-                ..
+                tx,
             } => {
                 let done = match discard {
                     Some(n) => {
@@ -210,33 +112,152 @@ impl Slots {
                     }
                     None => true,
                 };
-                if done {
-                    if let Some(Slot::NoReply { refused, tx, .. }) = self.pop_front() {
-                        send(tx, refused.map_or(Ok(()), |e| Err(Error::Server(e))));
-                    }
-                }
+                done && finish(tx, || {
+                    refused.take().map_or(Ok(()), |e| Err(Error::Server(e)))
+                })
             }
         }
-        Ok(())
     }
 
-    fn pop_front(&mut self) -> Option<Slot> {
-        self.expired = self.expired.saturating_sub(1);
-        self.pending.pop_front().map(|(slot, _)| slot)
+    fn fail(&mut self, error: RequestError) {
+        self.answer(error.into());
     }
 
-    /// Fails every request waiting for a reply.
-    pub(crate) fn fail_pending(&mut self, err: impl Fn() -> Error) {
-        self.expired = 0;
-        for (slot, _) in self.pending.drain(..) {
-            slot.fail(err());
+    /// A `noreply` block that timed out leaves the connection's reply mode unknown
+    /// (`CLIENT REPLY ON` may have been refused while replies were off): its late replies
+    /// cannot be counted, so the link is dropped.
+    fn drop_link_on_timeout(&self) -> bool {
+        matches!(self, Slot::NoReply { .. })
+    }
+}
+
+/// Adds one reply of several; `true` once the last one came. After a timeout (`keep`
+/// false) the replies are only counted.
+fn collect(frames: &mut Vec<Frame>, keep: bool, frame: Frame, left: &mut usize) -> bool {
+    if keep {
+        frames.push(frame);
+    }
+    *left = left.saturating_sub(1);
+    *left == 0
+}
+
+/// Answers the caller with `reply()`; always `true` (the slot is done).
+fn finish<T>(tx: &mut Option<OneshotSender<T>>, reply: impl FnOnce() -> T) -> bool {
+    if let Some(tx) = tx.take() {
+        // The caller may have timed out and gone: its reply is simply dropped.
+        let _ = tx.send(reply());
+    }
+    true
+}
+
+fn send<T>(tx: Option<OneshotSender<T>>, value: T) {
+    if let Some(tx) = tx {
+        // The caller may have timed out and gone: its reply is simply dropped.
+        let _ = tx.send(value);
+    }
+}
+
+/// What a caller is told when the link's request layer gives up on its request.
+///
+/// Only written requests are in that layer's queue, so a stopped connection's request
+/// may have run: `Stopped` becomes [`Error::Disconnected`] (requests that were never sent
+/// get [`Error::Stopped`] from the connection itself).
+impl From<RequestError> for Error {
+    fn from(error: RequestError) -> Self {
+        match error {
+            RequestError::NotConnected => Error::NotConnected,
+            RequestError::Disconnected(reason) => Error::Disconnected(reason),
+            RequestError::Timeout(limit) => Error::Timeout(limit),
+            RequestError::Stopped(reason) => {
+                Error::Disconnected(format!("the connection stopped: {reason}").into())
+            }
+            other => Error::Disconnected(other.to_string().into()),
+        }
+    }
+}
+
+/// A request made while the link was down, waiting for the next one.
+struct KeptRequest {
+    bytes: Bytes,
+    slot: Slot,
+    /// When it stops waiting for a link (its command timeout, or the end of the
+    /// reconnect wait): it then fails with `NotConnected`, never sent.
+    give_up: Option<Instant>,
+    /// When its command timeout ends, counted from when it was made.
+    deadline: Option<Instant>,
+}
+
+/// The requests kept for the next link, oldest first.
+#[derive(Default)]
+pub(crate) struct Kept {
+    requests: VecDeque<KeptRequest>,
+}
+
+impl Kept {
+    /// How many requests wait for a link.
+    pub(crate) fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        bytes: Bytes,
+        slot: Slot,
+        give_up: Option<Instant>,
+        deadline: Option<Instant>,
+    ) {
+        self.requests.push_back(KeptRequest {
+            bytes,
+            slot,
+            give_up,
+            deadline,
+        });
+    }
+
+    /// Writes the kept requests to the new link and queues their slots, in order. Those
+    /// whose wait ended meanwhile (the sweep does not run during a connect) fail with
+    /// `NotConnected` instead: their callers gave up, so they must not run. A written one
+    /// keeps its command deadline.
+    pub(crate) fn send(
+        &mut self,
+        writer: &LinkWriter,
+        pending: &Pending<RedisConn>,
+        timeout: Option<Duration>,
+        ctx: &mut actix::Context<RedisActor>,
+    ) {
+        let now = Instant::now();
+        for kept in std::mem::take(&mut self.requests) {
+            if kept.give_up.is_some_and(|t| t <= now) || !writer.write(&kept.bytes) {
+                kept.slot.fail_with(Error::NotConnected);
+                continue;
+            }
+            match (kept.deadline, timeout) {
+                (Some(deadline), Some(limit)) => {
+                    pending.push_until(kept.slot, deadline, limit, ctx)
+                }
+                _ => pending.push(kept.slot, None, ctx),
+            }
         }
     }
 
-    /// Fails every request kept for the next connection.
-    pub(crate) fn fail_queued(&mut self, err: impl Fn() -> Error) {
-        for (_, slot, _) in self.queued.drain(..) {
-            slot.fail(err());
+    /// Fails with `NotConnected` the requests whose wait for a link has ended (never
+    /// sent).
+    pub(crate) fn expire(&mut self, now: Instant) {
+        while self
+            .requests
+            .front()
+            .is_some_and(|k| k.give_up.is_some_and(|t| t <= now))
+        {
+            if let Some(kept) = self.requests.pop_front() {
+                kept.slot.fail_with(Error::NotConnected);
+            }
+        }
+    }
+
+    /// Fails every kept request with `err()` (never sent).
+    pub(crate) fn fail_all(&mut self, err: impl Fn() -> Error) {
+        for kept in self.requests.drain(..) {
+            kept.slot.fail_with(err());
         }
     }
 }

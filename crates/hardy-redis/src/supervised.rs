@@ -1,18 +1,17 @@
 //! Running the Redis actor under a hardy supervisor.
 //!
-//! A restarted child is a new actor with a new address. The actors made by [`child_spec`]
-//! publish their address to a cell shared with the [`Redis`] handle it returns, and their
-//! state to one shared [`StateWatch`], so the handle follows every incarnation, and can
-//! be given to sibling workers declared in the same supervisor.
+//! A restarted child is a new actor with a new address. The [`Redis`] handle that
+//! [`child_spec`] returns reaches the actors through the supervisor's own stable handle
+//! (hardy-supervisor's `ChildRef`, taken from the spec before it starts), and every
+//! incarnation publishes its state to one shared [`StateWatch`], so the handle follows
+//! every incarnation, and can be given to sibling workers declared in the same supervisor.
 
 use std::sync::Arc;
 
 use hardy_connection::StateWatch;
-use hardy_supervisor::{ChildId, ChildSpec};
+use hardy_supervisor::{ChildId, ChildRef, ChildSpec};
 
-use crate::client::Target;
-use crate::conn::{AddrCell, RedisConn};
-use crate::{Config, Redis, RedisActor};
+use crate::{Config, Redis, RedisActor, RedisConn};
 
 /// A child spec for a Redis connection, and a handle that reaches whichever incarnation
 /// of it runs now.
@@ -37,24 +36,19 @@ use crate::{Config, Redis, RedisActor};
 /// # Ok(()) }
 /// ```
 pub fn child_spec(id: impl Into<ChildId>, config: Config) -> (ChildSpec, Redis) {
-    let (redis, make) = Redis::factory(config);
-    (ChildSpec::worker(id, move || Ok(make())), redis)
-}
-
-impl Redis {
-    /// A handle, and a factory of connection actors that all publish to it: for a child
-    /// spec of your own (see [`child_spec`]). Every actor the factory makes registers its
-    /// address with the handle when it starts.
-    pub fn factory(config: Config) -> (Redis, impl Fn() -> RedisActor + Send + Sync + Clone) {
-        let state = StateWatch::new();
-        let cell: Arc<AddrCell> = Arc::default();
-        let redis = Redis::with_target(Target::Shared(cell.clone()), state.clone());
-        let config = Arc::new(config);
-        let make = move || {
-            Redis::builder_for(RedisConn::new(config.clone(), Some(cell.clone())), &config)
-                .with_state_watch(state.clone())
-                .build()
-        };
-        (redis, make)
-    }
+    let state = StateWatch::new();
+    let shared = state.clone();
+    let config = Arc::new(config);
+    let spec = ChildSpec::worker(id, move || {
+        let conn = RedisConn::new(config.clone());
+        Ok(Redis::builder_for(conn, &config)
+            .with_state_watch(shared.clone())
+            .build())
+    });
+    let child: ChildRef<RedisActor> = match spec.child_ref() {
+        Ok(child) => child,
+        // The factory above builds a `RedisActor`: the type always matches.
+        Err(e) => unreachable!("a Redis child spec's handle: {e}"),
+    };
+    (spec, Redis::from_child_ref(child, state))
 }

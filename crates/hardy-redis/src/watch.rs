@@ -87,22 +87,23 @@ pub(crate) struct SessionEnqueued {
 impl MessageResponse<RedisActor, InSession> for SessionEnqueued {
     fn handle(
         self,
-        _ctx: &mut actix::Context<RedisActor>,
+        ctx: &mut actix::Context<RedisActor>,
         tx: Option<OneshotSender<<InSession as Message>::Result>>,
     ) {
-        self.dispatch.place(Slot::Session {
+        let slot = Slot::Session {
             left: self.replies,
             frames: Vec::with_capacity(self.replies),
             session: self.session,
             tx,
-        });
+        };
+        self.dispatch.place(slot, ctx);
     }
 }
 
 impl Handle<InSession> for RedisConn {
     type Result = SessionEnqueued;
 
-    fn handle(&mut self, msg: InSession, _cx: &mut Ctx<'_, Self>) -> SessionEnqueued {
+    fn handle(&mut self, msg: InSession, cx: &mut Ctx<'_, Self>) -> SessionEnqueued {
         let now = self.sessions.current();
         let blocking = self.config.allow_blocking;
         let dispatch = if msg.session.is_some_and(|s| s != now) || now.link == 0 {
@@ -115,7 +116,7 @@ impl Handle<InSession> for RedisConn {
             if msg.ends {
                 self.sessions.clear_watches();
             }
-            self.dispatch_on_link(|buf| {
+            self.dispatch_on_link(cx, |buf| {
                 for cmd in &msg.cmds {
                     cmd.write_to(buf);
                 }

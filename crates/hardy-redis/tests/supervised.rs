@@ -83,3 +83,54 @@ async fn a_request_in_flight_when_the_supervisor_stops_the_connection_gets_disco
     server.resume().unwrap();
     sup.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_handle_made_from_a_spec_of_your_own_follows_a_terminate_and_restart() {
+    use hardy_redis::{Redis, StateWatch};
+    use hardy_supervisor::{ChildSpec, RestartType};
+
+    let server = RedisServer::start().expect("redis-server");
+    let config = Config::from_url(&server.url()).unwrap();
+    let state = StateWatch::new();
+    let shared = state.clone();
+    let spec = ChildSpec::worker("cache", move || {
+        Ok(Redis::builder(config.clone())
+            .with_state_watch(shared.clone())
+            .build())
+    })
+    .restart(RestartType::Transient);
+    let redis = Redis::from_child_ref(spec.child_ref().unwrap(), state);
+    let sup = Supervisor::builder().child(spec).start().unwrap();
+    redis.state().wait_for(ConnState::is_connected).await;
+    let pong: String = redis.command(cmd("PING")).await.unwrap();
+    assert_eq!(pong, "PONG");
+
+    sup.terminate_child("cache").await.unwrap();
+    // Not running: nothing is sent, and the handle says the connection stopped.
+    assert!(redis.addr().is_none());
+    let outcome = redis.command::<String>(cmd("PING")).await;
+    assert!(matches!(outcome, Err(Error::Stopped(_))), "{outcome:?}");
+
+    sup.restart_child("cache").await.unwrap();
+    redis.state().wait_for(ConnState::is_connected).await;
+    let pong: String = redis.command(cmd("PING")).await.unwrap();
+    assert_eq!(pong, "PONG");
+    sup.stop().await;
+}
+
+#[actix_rt::test]
+async fn the_deprecated_shutdown_message_still_stops_the_connection() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = hardy_redis::Redis::connect(Config::from_url(&server.url()).unwrap())
+        .await
+        .unwrap();
+    let mut changes = redis.state().changes();
+    #[allow(deprecated)]
+    redis.addr().unwrap().do_send(hardy_redis::Shutdown);
+    let reason = loop {
+        if let ConnState::Stopped(reason) = changes.recv().await.unwrap() {
+            break reason;
+        }
+    };
+    assert_eq!(reason, ExitReason::Shutdown);
+}

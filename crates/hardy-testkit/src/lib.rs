@@ -26,9 +26,11 @@ mod port;
 mod proxy;
 mod resp;
 mod server;
+mod tls;
 
 pub use clock::{advance_until, paused_system, run_paused};
 pub use error::{Error, Result};
 pub use proxy::FaultProxy;
 pub use resp::Reply;
 pub use server::{ClientType, RedisConfig, RedisServer};
+pub use tls::{CertFiles, ServerCert, TestCerts};

@@ -3,8 +3,10 @@
 //! Each call opens a fresh connection, so it works right after a restart and never shares a
 //! socket with the code under test; `CLIENT KILL` skips the connection that sends it.
 
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -40,15 +42,84 @@ impl ClientType {
     }
 }
 
+/// Where the admin connection goes: the plaintext port, or the Unix socket of a server
+/// whose port speaks TLS.
+pub(crate) enum Target {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+/// A plaintext admin socket, TCP or Unix.
+enum Socket {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Socket {
+    fn open(target: &Target) -> io::Result<Socket> {
+        let socket = match target {
+            Target::Tcp(addr) => Socket::Tcp(TcpStream::connect_timeout(addr, CONNECT_TIMEOUT)?),
+            Target::Unix(path) => Socket::Unix(UnixStream::connect(path)?),
+        };
+        match &socket {
+            Socket::Tcp(s) => {
+                s.set_read_timeout(Some(IO_TIMEOUT))?;
+                s.set_write_timeout(Some(IO_TIMEOUT))?;
+            }
+            Socket::Unix(s) => {
+                s.set_read_timeout(Some(IO_TIMEOUT))?;
+                s.set_write_timeout(Some(IO_TIMEOUT))?;
+            }
+        }
+        Ok(socket)
+    }
+
+    fn try_clone(&self) -> io::Result<Socket> {
+        Ok(match self {
+            Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
+            Socket::Unix(s) => Socket::Unix(s.try_clone()?),
+        })
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.shutdown(Shutdown::Write),
+            Socket::Unix(s) => s.shutdown(Shutdown::Write),
+        }
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.read(buf),
+            Socket::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.write(buf),
+            Socket::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.flush(),
+            Socket::Unix(s) => s.flush(),
+        }
+    }
+}
+
 /// Sends one command on a fresh, authenticated connection and returns its reply.
 pub(crate) fn command(
-    addr: SocketAddr,
+    target: &Target,
     auth: Option<&(Option<String>, String)>,
     args: &[&str],
 ) -> Result<Reply> {
-    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let stream = Socket::open(target)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     if let Some((user, password)) = auth {
@@ -66,8 +137,8 @@ pub(crate) fn command(
 
 /// Half-closes and waits for the server to close its side, so the server has forgotten this
 /// connection before we return: a following `CLIENT KILL` or `CLIENT LIST` cannot see it.
-fn close_and_wait(writer: TcpStream, mut reader: BufReader<TcpStream>) {
-    if writer.shutdown(Shutdown::Write).is_ok() {
+fn close_and_wait(writer: Socket, mut reader: BufReader<Socket>) {
+    if writer.shutdown_write().is_ok() {
         // Ends at EOF, on error, or after IO_TIMEOUT; leftovers are not ours to read.
         let _ = io::copy(&mut reader, &mut io::sink());
     }
@@ -75,11 +146,11 @@ fn close_and_wait(writer: TcpStream, mut reader: BufReader<TcpStream>) {
 
 /// Closes every client connection of type `ty` except the admin connection itself.
 pub(crate) fn client_kill(
-    addr: SocketAddr,
+    target: &Target,
     auth: Option<&(Option<String>, String)>,
     ty: ClientType,
 ) -> Result<u64> {
-    let reply = command(addr, auth, &["CLIENT", "KILL", "TYPE", ty.as_str()])?;
+    let reply = command(target, auth, &["CLIENT", "KILL", "TYPE", ty.as_str()])?;
     let killed = reply.as_integer().unwrap_or(0);
     Ok(u64::try_from(killed).unwrap_or(0))
 }

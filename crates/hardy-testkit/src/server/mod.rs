@@ -24,7 +24,7 @@ pub use config::RedisConfig;
 use crate::error::{Error, Result};
 use crate::port::{free_port, PortLease};
 use crate::resp::Reply;
-use process::{Process, StartError};
+use process::{Port, Process, StartError};
 
 /// How many fresh ports to try when another process takes ours before the server binds.
 const START_ATTEMPTS: usize = 8;
@@ -79,7 +79,7 @@ impl RedisServer {
             let port = lease.port();
             match Process::start(
                 &config_file,
-                port,
+                config.port_kind(port),
                 &config.args,
                 dir.path(),
                 config.ready_timeout,
@@ -115,9 +115,32 @@ impl RedisServer {
         self.port
     }
 
-    /// A `redis://127.0.0.1:<port>` URL (without credentials).
+    /// A `redis://127.0.0.1:<port>` URL (without credentials); `rediss://` for a TLS
+    /// server.
     pub fn url(&self) -> String {
-        format!("redis://{}", self.addr())
+        let scheme = if self.config.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://{}", self.addr())
+    }
+
+    /// The Unix socket the server also listens on, when started with
+    /// [`RedisConfig::unix_socket`] (or [`RedisConfig::tls`]).
+    pub fn unix_socket(&self) -> Option<PathBuf> {
+        self.config
+            .unix_socket
+            .then(|| self.dir.path().join(config::UNIX_SOCKET))
+    }
+
+    /// Where the fixture's admin connection goes: the Unix socket when the TCP port
+    /// speaks TLS.
+    fn admin(&self) -> admin::Target {
+        match (&self.config.tls, self.unix_socket()) {
+            (Some(_), Some(path)) => admin::Target::Unix(path),
+            _ => admin::Target::Tcp(self.addr()),
+        }
     }
 
     /// The server's working directory, removed on drop.
@@ -176,7 +199,7 @@ impl RedisServer {
         for _ in 0..RESTART_ATTEMPTS {
             match Process::start(
                 &self.config_file,
-                self.port,
+                self.config.port_kind(self.port),
                 &self.config.args,
                 self.dir.path(),
                 self.config.ready_timeout,
@@ -202,7 +225,7 @@ impl RedisServer {
     /// [`Error::Redis`].
     pub fn command(&self, args: &[&str]) -> Result<Reply> {
         self.running()?;
-        admin::command(self.addr(), self.config.auth.as_ref(), args)
+        admin::command(&self.admin(), self.config.auth.as_ref(), args)
     }
 
     /// Closes every normal and pub/sub client connection (the server keeps running), so
@@ -215,7 +238,7 @@ impl RedisServer {
     /// many were closed.
     pub fn client_kill(&self, ty: ClientType) -> Result<u64> {
         self.running()?;
-        admin::client_kill(self.addr(), self.config.auth.as_ref(), ty)
+        admin::client_kill(&self.admin(), self.config.auth.as_ref(), ty)
     }
 
     fn running(&self) -> Result<&Process> {

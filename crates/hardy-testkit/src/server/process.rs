@@ -37,13 +37,14 @@ impl Process {
     /// Spawns the server and blocks until it is ready to accept connections.
     pub(crate) fn start(
         config_file: &Path,
-        port: u16,
+        port: Port,
         args: &[String],
         dir: &Path,
         ready_timeout: Duration,
     ) -> Result<Process, StartError> {
         let mut child =
             spawn(&binary(), config_file, port, args, dir).map_err(StartError::Fatal)?;
+        let port = port.number();
         let log = Log::default();
         if let Some(stdout) = child.stdout.take() {
             log.watch(stdout);
@@ -125,17 +126,43 @@ fn binary() -> OsString {
     std::env::var_os(BINARY_ENV).unwrap_or_else(|| OsString::from("redis-server"))
 }
 
+/// The port a server listens on: plaintext, or TLS only (the plaintext port off).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Port {
+    Plain(u16),
+    Tls(u16),
+}
+
+impl Port {
+    fn number(self) -> u16 {
+        match self {
+            Port::Plain(port) | Port::Tls(port) => port,
+        }
+    }
+
+    fn args(self) -> Vec<String> {
+        match self {
+            Port::Plain(port) => vec!["--port".into(), port.to_string()],
+            Port::Tls(port) => vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+            ],
+        }
+    }
+}
+
 fn spawn(
     binary: &OsStr,
     config_file: &Path,
-    port: u16,
+    port: Port,
     args: &[String],
     dir: &Path,
 ) -> Result<Child> {
     Command::new(binary)
         .arg(config_file)
-        .arg("--port")
-        .arg(port.to_string())
+        .args(port.args())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -156,7 +183,7 @@ mod tests {
     fn a_missing_binary_is_reported_as_redis_server_not_found() {
         let dir = std::env::temp_dir();
         let missing = OsStr::new("/nonexistent/redis-server");
-        let error = spawn(missing, &dir.join("redis.conf"), 1, &[], &dir).unwrap_err();
+        let error = spawn(missing, &dir.join("redis.conf"), Port::Plain(1), &[], &dir).unwrap_err();
         assert!(matches!(error, Error::RedisServerNotFound), "{error}");
         assert!(error.to_string().contains("apt-get install redis-server"));
     }

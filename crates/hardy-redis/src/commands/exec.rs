@@ -1,0 +1,53 @@
+//! [`Execute`]: what a handle does with a [`TypedCmd`]; the one method a handle implements
+//! to get every typed command.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::TypedCmd;
+use crate::{Error, FromRedis, Pipeline, Redis, Watch};
+
+/// The future a connection handle's typed method returns: the reply, converted.
+pub type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// A handle that can run a [`TypedCmd`]: the executing half of every typed method.
+///
+/// | handle | `Output<T>` | typed methods |
+/// |---|---|---|
+/// | `&Redis` | [`Reply<T>`]: await it for the converted reply | `redis.get("k").await?` |
+/// | `&Watch` | [`Reply<T>`], sent inside the `WATCH` session | `watch.get("k").await?` |
+/// | `&mut Pipeline` | the pipeline, to chain more commands | `pipe.set("a", 1).incr("a")` |
+///
+/// Implemented for references, so a method call on an owned `Redis` borrows it. A pool or
+/// cluster handle implements [`run`](Execute::run) and gets every command family.
+pub trait Execute: Sized {
+    /// What a typed method returns on this handle.
+    type Output<T: FromRedis + Send + 'static>;
+
+    /// Runs (or queues) `cmd`.
+    fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Self::Output<T>;
+}
+
+impl<'a> Execute for &'a Redis {
+    type Output<T: FromRedis + Send + 'static> = Reply<'a, T>;
+
+    fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Reply<'a, T> {
+        Box::pin(self.command(cmd.into_cmd()))
+    }
+}
+
+impl<'a> Execute for &'a Watch {
+    type Output<T: FromRedis + Send + 'static> = Reply<'a, T>;
+
+    fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Reply<'a, T> {
+        Box::pin(self.command(cmd.into_cmd()))
+    }
+}
+
+impl<'a> Execute for &'a mut Pipeline {
+    type Output<T: FromRedis + Send + 'static> = &'a mut Pipeline;
+
+    fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> &'a mut Pipeline {
+        self.push(cmd.into_cmd())
+    }
+}
