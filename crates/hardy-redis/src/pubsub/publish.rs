@@ -9,7 +9,7 @@ impl Redis {
         &self,
         channel: impl AsRef<[u8]>,
         payload: impl AsRef<[u8]>,
-    ) -> Result<i64, Error> {
+    ) -> Result<u64, Error> {
         self.command(cmd("PUBLISH").arg(channel.as_ref()).arg(payload.as_ref()))
             .await
     }
@@ -19,7 +19,7 @@ impl Redis {
         &self,
         channel: impl AsRef<[u8]>,
         payload: impl AsRef<[u8]>,
-    ) -> Result<i64, Error> {
+    ) -> Result<u64, Error> {
         self.command(cmd("SPUBLISH").arg(channel.as_ref()).arg(payload.as_ref()))
             .await
     }
