@@ -159,3 +159,18 @@ async fn key_affinity_keeps_a_hash_tag_on_one_member_and_status_counts_in_flight
     assert_eq!(pool.status()[2].in_flight, 0);
     sup.stop().await;
 }
+
+#[actix_rt::test]
+async fn typed_commands_run_through_the_pool() {
+    use hardy_redis::prelude::*;
+    let server = RedisServer::start().expect("redis-server");
+    let config = Config::from_url(&server.url()).unwrap();
+    let pool = Pool::builder(config).size(2).start().await.unwrap();
+    all_connected(&pool).await;
+    pool.set("typed:s", "hello").await.unwrap();
+    let s: Option<String> = pool.get("typed:s").await.unwrap();
+    assert_eq!(s.as_deref(), Some("hello"));
+    assert_eq!(pool.incr("typed:n").await.unwrap(), 1);
+    assert_eq!(pool.incr("typed:n").await.unwrap(), 2);
+    pool.stop().await;
+}

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::TypedCmd;
-use crate::{Error, FromRedis, Pipeline, Redis, Watch};
+use crate::{Error, FromRedis, Pipeline, Pool, Redis, Watch};
 
 /// The future a connection handle's typed method returns: the reply, converted.
 pub type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
@@ -37,6 +37,16 @@ impl<'a> Execute for &'a Redis {
 }
 
 impl<'a> Execute for &'a Watch {
+    type Output<T: FromRedis + Send + 'static> = Reply<'a, T>;
+
+    fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Reply<'a, T> {
+        Box::pin(self.command(cmd.into_cmd()))
+    }
+}
+
+/// A pool runs each typed command on the member [`Pool::command`] picks (the caller's own
+/// arbiter's when there is one).
+impl<'a> Execute for &'a Pool {
     type Output<T: FromRedis + Send + 'static> = Reply<'a, T>;
 
     fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Reply<'a, T> {
