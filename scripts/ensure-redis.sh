@@ -2,8 +2,8 @@
 # and the demo start as real processes), redis-benchmark (from redis-tools, used by the
 # benchmarks) and memcached (the memcached example's test starts one) are installed.
 #
-# `ensure_redis [who]` returns at once when both are on the PATH. Otherwise, as root, it
-# installs the Debian packages redis-server and redis-tools with apt-get; as another user it
+# `ensure_redis [who]` returns at once when all three are on the PATH. Otherwise, as root, it
+# runs apt-get update, then installs redis-server, redis-tools and memcached; as another user it
 # stops and names the package to install. `who` ends the error message ("the tests" by
 # default).
 
