@@ -146,7 +146,12 @@ function applyStatus(s) {
   setState("#feed-state", linkState(s.feed), "#feed-detail");
   setState("#redis-state", linkState(s.redis, s.redis_process), "#redis-detail");
   $("#updates-rate").textContent = Math.round(s.updates_per_s).toLocaleString();
-  $("#updates-total").textContent = `${s.matches} matches · ${s.stats.published.toLocaleString()} published`;
+  const fo = s.fanout;
+  $("#updates-total").textContent = `${s.matches} matches · ${s.stats.published.toLocaleString()} published` +
+    (fo ? ` · ${fo.received.toLocaleString()} from other instances` : "");
+  $("#instance").textContent = fo
+    ? `instance ${fo.instance} · ${s.feed ? "runs the feed" : "joined: odds via Redis Pub/Sub"} · Pub/Sub ${fo.pubsub.state}`
+    : "single instance";
   $("#queue-depth").textContent = s.queue.depth.toLocaleString();
   const pct = Math.min(100, (100 * s.queue.depth) / s.queue.bound);
   const fill = $("#queue-fill");

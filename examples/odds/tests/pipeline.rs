@@ -189,7 +189,7 @@ async fn a_cut_feed_reconnects_with_backoff_and_updates_resume() {
     let (service, mut sse) = start(config).await;
     let mut changes = service.feed_state.changes();
 
-    service.sim.cut(service.config().feed_outage);
+    common::sim(&service).cut(service.config().feed_outage);
     common::within(LIMIT, "the feed backing off", async {
         while !matches!(changes.recv().await, Ok(ConnState::Backoff { .. })) {}
     })
@@ -216,11 +216,11 @@ async fn malformed_messages_are_counted_and_crash_only_the_worker_they_target() 
     let (service, mut sse) = start(common::config()).await;
     let pids: Vec<Option<u64>> = (1..=MATCHES).map(|m| service.matches.pid(m)).collect();
     for _ in 0..3 {
-        service.sim.inject(Malformed::BrokenXml, Some(3));
+        common::sim(&service).inject(Malformed::BrokenXml, Some(3));
     }
-    service.sim.inject(Malformed::UnknownMatch, None);
-    service.sim.inject(Malformed::UnknownMatch, None);
-    service.sim.inject(Malformed::OutOfRange, Some(12));
+    common::sim(&service).inject(Malformed::UnknownMatch, None);
+    common::sim(&service).inject(Malformed::UnknownMatch, None);
+    common::sim(&service).inject(Malformed::OutOfRange, Some(12));
 
     until(LIMIT, "every malformed message counted", || {
         let s = service.stats.snapshot();
@@ -238,7 +238,7 @@ async fn malformed_messages_are_counted_and_crash_only_the_worker_they_target() 
     .await;
 
     let stats = service.stats.snapshot();
-    let sent = service.sim.stats();
+    let sent = common::sim(&service).stats();
     assert_eq!(
         (stats.broken_xml, stats.unknown_match, stats.out_of_range),
         (3, 2, 1)
