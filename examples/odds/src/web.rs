@@ -117,6 +117,11 @@ async fn status(state: web::Data<AppState>) -> impl Responder {
 
 #[post("/api/matches/{id}/crash")]
 async fn crash(state: web::Data<AppState>, id: web::Path<u32>) -> impl Responder {
+    if state.sim.is_none() {
+        return HttpResponse::Conflict().json(serde_json::json!({
+            "error": "this instance runs no match worker (it joined another instance's Redis): use that instance's dashboard"
+        }));
+    }
     if state.matches.crash(*id) {
         HttpResponse::Accepted().json(serde_json::json!({"crashed": *id}))
     } else {
