@@ -261,3 +261,33 @@ async fn malformed_messages_are_counted_and_crash_only_the_worker_they_target() 
     );
     service.stop().await;
 }
+
+#[actix_rt::test]
+async fn after_a_restart_of_the_partitions_every_match_gets_a_new_worker_through_the_same_handles()
+{
+    let (service, mut sse) = start(common::config()).await;
+    let pids: Vec<Option<u64>> = (1..=MATCHES).map(|m| service.matches.pid(m)).collect();
+    let root = service.tree().root().clone();
+
+    // The whole `matches` subtree goes and comes back: new partitions, no workers. The
+    // registry's handles were made before the tree started and are not renewed.
+    root.terminate_child("matches")
+        .await
+        .expect("terminate matches");
+    root.restart_child("matches")
+        .await
+        .expect("restart matches");
+    until(LIMIT, "every match on a new worker", || {
+        (1..=MATCHES).all(|m| {
+            let pid = service.matches.pid(m);
+            pid.is_some() && pid != pids[m as usize - 1]
+        })
+    })
+    .await;
+    let at = sse.now();
+    sse.wait(LIMIT, "every match updating again", |s| {
+        (1..=MATCHES).all(|m| s.count(m) >= at.count(m) + 3)
+    })
+    .await;
+    service.stop().await;
+}
