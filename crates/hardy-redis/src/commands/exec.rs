@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::TypedCmd;
-use crate::{Error, FromRedis, Pipeline, Pool, Redis, Watch};
+use crate::{Error, FromRedis, Lease, Pipeline, Pool, Redis, Watch};
 
 /// The future a connection handle's typed method returns: the reply, converted.
 pub type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
@@ -16,6 +16,8 @@ pub type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + '
 /// |---|---|---|
 /// | `&Redis` | [`Reply<T>`]: await it for the converted reply | `redis.get("k").await?` |
 /// | `&Watch` | [`Reply<T>`], sent inside the `WATCH` session | `watch.get("k").await?` |
+/// | `&Pool` | [`Reply<T>`], on the member the pool picks | `pool.get("k").await?` |
+/// | `&mut Lease` | [`Reply<T>`], on the leased connection | `lease.get("k").await?` |
 /// | `&mut Pipeline` | the pipeline, to chain more commands | `pipe.set("a", 1).incr("a")` |
 ///
 /// Implemented for references, so a method call on an owned `Redis` borrows it. A pool or
@@ -47,6 +49,16 @@ impl<'a> Execute for &'a Watch {
 /// A pool runs each typed command on the member [`Pool::command`] picks (the caller's own
 /// arbiter's when there is one).
 impl<'a> Execute for &'a Pool {
+    type Output<T: FromRedis + Send + 'static> = Reply<'a, T>;
+
+    fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Reply<'a, T> {
+        Box::pin(self.command(cmd.into_cmd()))
+    }
+}
+
+/// A lease runs each typed command on its own connection, as [`Lease::command`] does
+/// (its blocking ones are [`BlockingCommands`](super::BlockingCommands)).
+impl<'a> Execute for &'a mut Lease {
     type Output<T: FromRedis + Send + 'static> = Reply<'a, T>;
 
     fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> Reply<'a, T> {

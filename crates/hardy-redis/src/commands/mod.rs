@@ -27,10 +27,13 @@
 //! ```
 //!
 //! The raw [`cmd`](crate::cmd()) stays the escape hatch for anything not covered here.
-//! Blocking commands (`BLPOP`, `XREAD BLOCK`, ...) are left out on purpose: on a shared,
-//! pipelined connection they would stall every other caller.
+//! Blocking commands (`BLPOP`, `XREAD BLOCK`, ...) are not on these traits: on a shared,
+//! pipelined connection they would stall every other caller. They have their own,
+//! [`BlockingCommands`], for the dedicated connections of a
+//! [`BlockingPool`](crate::BlockingPool).
 
 mod args;
+mod blocking;
 mod exec;
 mod geo;
 mod hashes;
@@ -47,6 +50,7 @@ mod typed;
 mod values;
 mod zsets;
 
+pub use blocking::{BlockingCommands, BlockingExecute, LocalReply};
 pub use exec::{Execute, Reply};
 pub use geo::{BitmapCommands, GeoCommands, GeoSearch, GeoUnit, HyperLogLogCommands};
 pub use hashes::HashCommands;
