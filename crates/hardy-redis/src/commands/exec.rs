@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::TypedCmd;
-use crate::{Error, FromRedis, Lease, Pipeline, Pool, Redis, Watch};
+use crate::{Cmd, Error, FromRedis, Lease, Pipeline, Pool, Redis, Watch};
 
 /// The future a connection handle's typed method returns: the reply, converted.
 pub type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
@@ -72,4 +72,33 @@ impl<'a> Execute for &'a mut Pipeline {
     fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> &'a mut Pipeline {
         self.push(cmd.into_cmd())
     }
+}
+
+/// A handle that sends one command, awaits its reply, and can be kept (cloned into a
+/// stream): [`Redis`] and [`Pool`]. What needs a reply before it sends the next command
+/// takes one: a [`Script`](super::Script)'s `NOSCRIPT` fallback and the
+/// [`ScanCommands`](super::ScanCommands) streams. Sealed: implemented by this crate only.
+pub trait CommandHandle: Clone + Send + Sync + 'static + sealed::Sealed {
+    /// Sends `cmd` and converts its reply, as [`Redis::command`] does.
+    fn send_command<T: FromRedis + Send + 'static>(&self, cmd: Cmd) -> Reply<'_, T>;
+}
+
+impl CommandHandle for Redis {
+    fn send_command<T: FromRedis + Send + 'static>(&self, cmd: Cmd) -> Reply<'_, T> {
+        Box::pin(self.command(cmd))
+    }
+}
+
+/// Each command on the member [`Pool::command`] picks: a script's reload and its retry may
+/// go to different members, which is fine, since they share the server.
+impl CommandHandle for Pool {
+    fn send_command<T: FromRedis + Send + 'static>(&self, cmd: Cmd) -> Reply<'_, T> {
+        Box::pin(self.command(cmd))
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::Redis {}
+    impl Sealed for crate::Pool {}
 }

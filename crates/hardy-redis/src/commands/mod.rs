@@ -51,7 +51,7 @@ mod values;
 mod zsets;
 
 pub use blocking::{BlockingCommands, BlockingExecute, LocalReply};
-pub use exec::{Execute, Reply};
+pub use exec::{CommandHandle, Execute, Reply};
 pub use geo::{BitmapCommands, GeoCommands, GeoSearch, GeoUnit, HyperLogLogCommands};
 pub use hashes::HashCommands;
 pub use keys::KeyCommands;
