@@ -34,6 +34,8 @@
 
 mod args;
 mod blocking;
+#[cfg(test)]
+mod encoding_tests;
 mod exec;
 mod geo;
 mod hashes;
@@ -56,7 +58,7 @@ pub use geo::{BitmapCommands, GeoCommands, GeoSearch, GeoUnit, HyperLogLogComman
 pub use hashes::HashCommands;
 pub use keys::KeyCommands;
 pub use lists::{ListCommands, Side};
-pub use options::{Aggregate, ExpireCondition, SetOptions, ZAddOptions, ZRange};
+pub use options::{Aggregate, ExpireCondition, GetEx, SetOptions, ZAddOptions, ZRange};
 pub use scan::{ScanCommands, ScanOptions};
 pub use scripts::{Script, ScriptCommands};
 pub use server::{Info, ServerCommands, ServerTime};
