@@ -34,7 +34,9 @@ pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// At most `max` dedicated connections for blocking commands, leased one caller at a time.
 ///
 /// ```no_run
-/// use hardy_redis::{cmd, BlockingPool, Config};
+/// use std::time::Duration;
+/// use hardy_redis::prelude::*;
+/// use hardy_redis::Config;
 ///
 /// # async fn demo() -> Result<(), hardy_redis::Error> {
 /// let config: Config = "redis://127.0.0.1:6379".parse()?;
@@ -42,8 +44,11 @@ pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// // A reliable queue: the job moves atomically to a processing list, so a worker that
 /// // dies after taking it leaves it there (to be re-queued), never lost.
 /// let job: Option<String> = queues
-///     .command(cmd("BLMOVE").arg("jobs").arg("processing").arg("LEFT").arg("RIGHT").arg(5))
+///     .blmove("jobs", "processing", Side::Left, Side::Right, Duration::from_secs(5))
 ///     .await?;
+/// // Any other blocking command, raw:
+/// let moved: Option<String> =
+///     queues.command(cmd("BRPOPLPUSH").arg("jobs").arg("processing").arg(5)).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
