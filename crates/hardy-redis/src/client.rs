@@ -97,6 +97,14 @@ impl Redis {
         Redis::owning(builder.start(), state)
     }
 
+    /// Whether this is the only handle on an actor it owns: no clone of it is kept
+    /// anywhere (a leased connection with a clone out must not go to the next caller).
+    pub(crate) fn is_sole_handle(&self) -> bool {
+        self._owner
+            .as_ref()
+            .is_some_and(|owner| Arc::strong_count(owner) == 1)
+    }
+
     /// A handle that owns its actor: the last clone dropped stops it.
     fn owning(addr: Addr<RedisActor>, state: StateWatch) -> Redis {
         Redis {

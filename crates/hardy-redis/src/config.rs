@@ -126,6 +126,8 @@ pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) allow_blocking: bool,
     pub(crate) push_handler: Option<crate::pubsub::PushHandler>,
+    /// Where a [`BlockingPool`](crate::BlockingPool) connection notes session changes.
+    pub(crate) session_marks: Option<std::sync::Arc<crate::blocking::SessionMarks>>,
 }
 
 impl Config {
@@ -166,6 +168,7 @@ impl Config {
             limits: Limits::default(),
             allow_blocking: false,
             push_handler: None,
+            session_marks: None,
         }
     }
 

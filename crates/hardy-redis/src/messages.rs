@@ -152,6 +152,7 @@ impl Handle<Command> for RedisConn {
                 if cmd.name() == "UNWATCH" {
                     self.sessions.clear_watches();
                 }
+                self.config.note_session(std::slice::from_ref(&cmd));
                 self.dispatch(cx, |buf| cmd.write_to(buf))
             }
         };
@@ -173,6 +174,7 @@ impl Handle<Batch> for RedisConn {
             if cmds.iter().any(|c| matches!(c.name(), "EXEC" | "UNWATCH")) {
                 self.sessions.clear_watches();
             }
+            self.config.note_session(&cmds);
             self.dispatch(cx, |buf| {
                 buf.reserve(cmds.iter().map(Cmd::encoded_len).sum());
                 for cmd in &cmds {
@@ -199,6 +201,7 @@ impl Handle<NoReply> for RedisConn {
                 if cmds.iter().any(|c| c.name() == "UNWATCH") {
                     self.sessions.clear_watches();
                 }
+                self.config.note_session(&cmds);
                 self.dispatch(cx, |buf| {
                     crate::cmd("CLIENT").arg("REPLY").arg("OFF").write_to(buf);
                     for cmd in &cmds {

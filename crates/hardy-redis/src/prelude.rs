@@ -4,4 +4,4 @@
 //! scope to call them; this module re-exports them with the handle and option types.
 
 pub use crate::commands::*;
-pub use crate::{cmd, Cmd, Error, Frame, FromRedis, Pipeline, Redis, ToArg};
+pub use crate::{cmd, BlockingPool, Cmd, Error, Frame, FromRedis, Lease, Pipeline, Redis, ToArg};

@@ -116,6 +116,7 @@ impl Handle<InSession> for RedisConn {
             if msg.ends {
                 self.sessions.clear_watches();
             }
+            self.config.note_session(&msg.cmds);
             self.dispatch_on_link(cx, |buf| {
                 for cmd in &msg.cmds {
                     cmd.write_to(buf);

@@ -174,3 +174,88 @@ async fn the_shared_connections_refusal_points_to_the_blocking_pool() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// The id of the connection a fresh lease gets, and the lease.
+async fn lease_id(queues: &BlockingPool) -> (hardy_redis::Lease, i64) {
+    let mut lease = queues.lease().await.unwrap();
+    let id: i64 = lease.command(cmd("CLIENT").arg("ID")).await.unwrap();
+    (lease, id)
+}
+
+#[actix_rt::test]
+async fn a_lease_returned_after_select_hands_the_next_caller_the_configured_database() {
+    let server = RedisServer::start().expect("redis-server");
+    let shared = Redis::connect(config(&server)).await.unwrap();
+    let _: () = shared
+        .command(cmd("SET").arg("k").arg("db0"))
+        .await
+        .unwrap();
+    let queues = BlockingPool::new(config(&server), 1);
+
+    let (mut lease, first) = lease_id(&queues).await;
+    let _: () = lease.command(cmd("SELECT").arg(3)).await.unwrap();
+    let in_db3: Option<String> = lease.command(cmd("GET").arg("k")).await.unwrap();
+    assert_eq!(in_db3, None);
+    drop(lease);
+    assert_eq!(queues.idle(), 0, "the changed connection is not kept");
+
+    let (mut lease, next) = lease_id(&queues).await;
+    assert_ne!(next, first);
+    let k: Option<String> = lease.command(cmd("GET").arg("k")).await.unwrap();
+    assert_eq!(
+        k.as_deref(),
+        Some("db0"),
+        "the next caller is in database 0"
+    );
+    drop(lease);
+    // An unchanged connection is reused.
+    let (_lease, again) = lease_id(&queues).await;
+    assert_eq!(again, next);
+}
+
+#[actix_rt::test]
+async fn a_lease_renamed_or_left_watching_is_closed_one_that_ended_its_watch_is_kept() {
+    use hardy_redis::prelude::*;
+    let server = RedisServer::start().expect("redis-server");
+    let queues = BlockingPool::new(config(&server), 1);
+
+    // A name set through a typed method.
+    let (mut lease, first) = lease_id(&queues).await;
+    lease.client_setname("worker-7").await.unwrap();
+    drop(lease);
+    let (mut lease, second) = lease_id(&queues).await;
+    assert_ne!(second, first);
+    let name: Option<String> = lease.client_getname().await.unwrap();
+    assert_eq!(name, None);
+
+    // A WATCH then EXEC through the lease's handle ends its watch: kept.
+    let watch = lease.redis().unwrap().watch("k").await.unwrap();
+    let (_,): (String,) = watch
+        .exec(Pipeline::new().cmd(cmd("SET").arg("k").arg(1)))
+        .await
+        .unwrap();
+    drop(lease);
+    let (lease, third) = lease_id(&queues).await;
+    assert_eq!(third, second);
+
+    // A WATCH left open (a Watch session dropped before its EXEC): closed.
+    let watch = lease.redis().unwrap().watch("k").await.unwrap();
+    drop(watch);
+    drop(lease);
+    let (_lease, fourth) = lease_id(&queues).await;
+    assert_ne!(fourth, third);
+}
+
+#[actix_rt::test]
+async fn a_lease_whose_handle_was_cloned_out_is_not_handed_to_the_next_caller() {
+    let server = RedisServer::start().expect("redis-server");
+    let queues = BlockingPool::new(config(&server), 1);
+    let (lease, first) = lease_id(&queues).await;
+    let kept = lease.redis().unwrap().clone();
+    drop(lease);
+    let (_lease, next) = lease_id(&queues).await;
+    assert_ne!(next, first);
+    // The clone is a connection of its own now, still working.
+    let id: i64 = kept.command(cmd("CLIENT").arg("ID")).await.unwrap();
+    assert_eq!(id, first);
+}

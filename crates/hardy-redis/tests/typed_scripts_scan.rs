@@ -209,3 +209,40 @@ async fn scan_streams_visit_every_element_of_10k_exactly_once_over_resp3() {
 async fn scan_streams_visit_every_element_of_10k_exactly_once_over_resp2() {
     scans_visit_each_element_once(Protocol::Resp2).await;
 }
+
+#[actix_rt::test]
+async fn a_pool_runs_scripts_with_their_fallback_and_scans_like_one_connection() {
+    let server = RedisServer::start().expect("redis-server");
+    let config = Config::from_url(&server.url()).unwrap();
+    let pool = hardy_redis::Pool::builder(config)
+        .size(2)
+        .start()
+        .await
+        .unwrap();
+    let bump = Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    let n: i64 = bump.run(&pool, &["counter"], 5).await.unwrap();
+    assert_eq!(n, 5);
+    pool.command::<()>(cmd("SCRIPT").arg("FLUSH"))
+        .await
+        .unwrap();
+    let n: i64 = bump.run(&pool, &["counter"], 1).await.unwrap();
+    assert_eq!(n, 6, "ran exactly once after SCRIPT FLUSH");
+
+    let keys: Vec<(String, usize)> = (0..N).map(|i| (format!("p:{i}"), i)).collect();
+    pool.mset(keys).await.unwrap();
+    let seen: Vec<String> = pool
+        .scan(ScanOptions::new().pattern("p:*").count(500))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_each_once(
+        seen.iter().map(|k| k[2..].parse::<usize>().unwrap()),
+        "pool scan",
+    );
+    let fields: Vec<(String, i64)> = pool
+        .hscan("nohash", ScanOptions::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(fields.is_empty());
+}

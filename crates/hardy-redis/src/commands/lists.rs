@@ -1,5 +1,6 @@
-//! List commands. The blocking ones (`BLPOP`, `BLMOVE`, `BLMPOP`) are left out: on a
-//! shared connection they would stall every other caller.
+//! List commands. The blocking ones (`BLPOP`, `BLMOVE`, `BLMPOP`) are not here: on a
+//! shared connection they would stall every other caller. They are
+//! [`BlockingCommands`](super::BlockingCommands), on a [`BlockingPool`](crate::BlockingPool).
 
 use super::{Execute, TypedCmd};
 use crate::{cmd, Cmd, FromRedis, ToArg};

@@ -27,10 +27,15 @@
 //! ```
 //!
 //! The raw [`cmd`](crate::cmd()) stays the escape hatch for anything not covered here.
-//! Blocking commands (`BLPOP`, `XREAD BLOCK`, ...) are left out on purpose: on a shared,
-//! pipelined connection they would stall every other caller.
+//! Blocking commands (`BLPOP`, `XREAD BLOCK`, ...) are not on these traits: on a shared,
+//! pipelined connection they would stall every other caller. They have their own,
+//! [`BlockingCommands`], for the dedicated connections of a
+//! [`BlockingPool`](crate::BlockingPool).
 
 mod args;
+mod blocking;
+#[cfg(test)]
+mod encoding_tests;
 mod exec;
 mod geo;
 mod hashes;
@@ -47,12 +52,13 @@ mod typed;
 mod values;
 mod zsets;
 
-pub use exec::{Execute, Reply};
+pub use blocking::{BlockingCommands, BlockingExecute, LocalReply};
+pub use exec::{CommandHandle, Execute, Reply};
 pub use geo::{BitmapCommands, GeoCommands, GeoSearch, GeoUnit, HyperLogLogCommands};
 pub use hashes::HashCommands;
 pub use keys::KeyCommands;
 pub use lists::{ListCommands, Side};
-pub use options::{Aggregate, ExpireCondition, SetOptions, ZAddOptions, ZRange};
+pub use options::{Aggregate, ExpireCondition, GetEx, SetOptions, ZAddOptions, ZRange};
 pub use scan::{ScanCommands, ScanOptions};
 pub use scripts::{Script, ScriptCommands};
 pub use server::{Info, ServerCommands, ServerTime};

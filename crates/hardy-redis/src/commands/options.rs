@@ -107,6 +107,45 @@ impl ToArg for ExpireCondition {
     }
 }
 
+/// The expiry `GETEX` sets: `EX`/`PX` (relative), `EXAT`/`PXAT` (a Unix time), or
+/// `PERSIST` (none).
+///
+/// ```no_run
+/// # use hardy_redis::prelude::*;
+/// # async fn demo(redis: Redis) -> Result<(), hardy_redis::Error> {
+/// let session: Option<String> = redis.getex("session:1", GetEx::Ex(1800)).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetEx {
+    /// `EX seconds`.
+    Ex(u64),
+    /// `PX milliseconds`.
+    Px(u64),
+    /// `EXAT unix-seconds`.
+    ExAt(u64),
+    /// `PXAT unix-milliseconds`.
+    PxAt(u64),
+    /// `PERSIST`: remove the expiry.
+    Persist,
+}
+
+impl ToArg for GetEx {
+    fn write_args(&self, cmd: &mut Cmd) {
+        let (word, n) = match *self {
+            GetEx::Ex(n) => ("EX", n),
+            GetEx::Px(n) => ("PX", n),
+            GetEx::ExAt(n) => ("EXAT", n),
+            GetEx::PxAt(n) => ("PXAT", n),
+            GetEx::Persist => {
+                cmd.push("PERSIST");
+                return;
+            }
+        };
+        cmd.push(word).push(n);
+    }
+}
+
 /// The flags of `ZADD`: `NX`/`XX`, `GT`/`LT` and `CH`. (`INCR` is its own method,
 /// [`zadd_incr`](crate::SortedSetCommands::zadd_incr), since it changes the reply.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -298,6 +337,20 @@ mod tests {
         ];
         for (cond, want) in cases {
             assert_eq!(args(cond), [want]);
+        }
+    }
+
+    #[test]
+    fn getex_expiries_encode_as_their_word_and_number() {
+        let cases: [(GetEx, &[&str]); 5] = [
+            (GetEx::Ex(10), &["EX", "10"]),
+            (GetEx::Px(1500), &["PX", "1500"]),
+            (GetEx::ExAt(1700000000), &["EXAT", "1700000000"]),
+            (GetEx::PxAt(17), &["PXAT", "17"]),
+            (GetEx::Persist, &["PERSIST"]),
+        ];
+        for (expiry, want) in cases {
+            assert_eq!(args(expiry), want, "{expiry:?}");
         }
     }
 

@@ -8,7 +8,8 @@
 
 use futures::stream::{self, Stream, TryStreamExt};
 
-use crate::{cmd, Cmd, Error, FromRedis, Redis, ToArg};
+use super::CommandHandle;
+use crate::{cmd, Cmd, Error, FromRedis, ToArg};
 
 /// The options of the `SCAN` family: `MATCH pattern`, `COUNT hint`, and for `SCAN` only
 /// `TYPE type`.
@@ -57,13 +58,14 @@ impl ToArg for ScanOptions {
 }
 
 /// The elements of a cursor walk, one request per step: `build(cursor)` is the command.
-fn cursor_stream<T, B>(
-    redis: Redis,
+fn cursor_stream<T, B, H>(
+    redis: H,
     build: B,
 ) -> impl Stream<Item = Result<T, Error>> + Send + 'static
 where
     T: FromRedis + Send + 'static,
     B: Fn(&str) -> Cmd + Send + 'static,
+    H: CommandHandle,
 {
     let batches = stream::try_unfold(Some(String::from("0")), move |cursor| {
         let step = cursor.map(|c| (redis.clone(), build(&c)));
@@ -71,7 +73,7 @@ where
             let Some((redis, cmd)) = step else {
                 return Ok::<_, Error>(None);
             };
-            let (next, batch): (String, Vec<T>) = redis.command(cmd).await?;
+            let (next, batch): (String, Vec<T>) = redis.send_command(cmd).await?;
             let next = (next != "0").then_some(next);
             Ok(Some((stream::iter(batch.into_iter().map(Ok)), next)))
         }
@@ -79,8 +81,9 @@ where
     batches.try_flatten()
 }
 
-/// The `SCAN` family as streams. Implemented for [`Redis`]; a pipeline cannot scan, since
-/// each step depends on the previous reply.
+/// The `SCAN` family as streams. Implemented for every [`CommandHandle`]: a [`Redis`](crate::Redis) and a
+/// [`Pool`](crate::Pool) (whose steps may go to different members of the same server); a
+/// pipeline cannot scan, since each step depends on the previous reply.
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
@@ -138,7 +141,7 @@ fn step(prefix: &Cmd, cursor: &str, options: &ScanOptions) -> Cmd {
     out.arg(cursor).arg(options)
 }
 
-impl ScanCommands for Redis {
+impl<H: CommandHandle> ScanCommands for H {
     fn scan<K: FromRedis + Send + 'static>(
         &self,
         options: ScanOptions,

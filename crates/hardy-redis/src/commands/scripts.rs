@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use super::{Execute, TypedCmd};
-use crate::{cmd, Cmd, Error, FromRedis, Redis, ToArg};
+use super::{CommandHandle, Execute, TypedCmd};
+use crate::{cmd, Cmd, Error, FromRedis, ToArg};
 
 /// A Lua script, called by its SHA1 digest and loaded on demand.
 ///
@@ -61,28 +61,30 @@ impl Script {
             .arg(args)
     }
 
-    /// `SCRIPT LOAD source`: makes sure the server has it.
-    pub async fn load(&self, redis: &Redis) -> Result<(), Error> {
+    /// `SCRIPT LOAD source`: makes sure the server has it (through a
+    /// [`Redis`](crate::Redis) or a [`Pool`](crate::Pool): any [`CommandHandle`]).
+    pub async fn load(&self, redis: &impl CommandHandle) -> Result<(), Error> {
         let sha: String = redis
-            .command(cmd("SCRIPT").arg("LOAD").arg(&*self.source))
+            .send_command(cmd("SCRIPT").arg("LOAD").arg(&*self.source))
             .await?;
         debug_assert_eq!(sha, &*self.sha);
         Ok(())
     }
 
     /// Runs the script with `keys` (`KEYS[1]`...) and `args` (`ARGV[1]`...): `EVALSHA`,
-    /// and on `NOSCRIPT` `SCRIPT LOAD` then `EVALSHA` once more.
-    pub async fn run<T: FromRedis, K: ToArg>(
+    /// and on `NOSCRIPT` `SCRIPT LOAD` then `EVALSHA` once more. Through a
+    /// [`Redis`](crate::Redis) or a [`Pool`](crate::Pool) (any [`CommandHandle`]).
+    pub async fn run<T: FromRedis + Send + 'static, K: ToArg>(
         &self,
-        redis: &Redis,
+        redis: &impl CommandHandle,
         keys: &[K],
         args: impl ToArg,
     ) -> Result<T, Error> {
         let call = self.evalsha_cmd(keys, args);
-        match redis.command(call.clone()).await {
+        match redis.send_command(call.clone()).await {
             Err(Error::Server(e)) if e.code() == "NOSCRIPT" => {
                 self.load(redis).await?;
-                redis.command(call).await
+                redis.send_command(call).await
             }
             outcome => outcome,
         }

@@ -1,5 +1,7 @@
 //! Stream commands with typed entries. `XREAD`/`XREADGROUP` are non-blocking here (no
-//! `BLOCK`): a blocking read would stall every other caller of a shared connection.
+//! `BLOCK`): a blocking read would stall every other caller of a shared connection. The
+//! blocking forms are [`BlockingCommands::xread_block`](super::BlockingCommands::xread_block)
+//! and `xreadgroup_block`, on a [`BlockingPool`](crate::BlockingPool).
 
 use std::collections::HashMap;
 
@@ -166,7 +168,12 @@ impl<F: FromRedis> FromRedis for XAutoClaim<F> {
 }
 
 /// `[COUNT n] STREAMS key ... id ...`, shared by `XREAD` and `XREADGROUP`.
-fn streams_args<K: ToArg, I: ToArg>(cmd: Cmd, count: Option<u64>, keys: &[K], ids: &[I]) -> Cmd {
+pub(super) fn streams_args<K: ToArg, I: ToArg>(
+    cmd: Cmd,
+    count: Option<u64>,
+    keys: &[K],
+    ids: &[I],
+) -> Cmd {
     cmd.arg(count.map(|n| ("COUNT", n)))
         .arg("STREAMS")
         .arg(keys)

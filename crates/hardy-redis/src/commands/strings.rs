@@ -179,13 +179,14 @@ pub trait StringCommands: Execute {
         self.run(TypedCmd::new(cmd("GETDEL").arg(key)))
     }
 
-    /// `GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST]`: the value, and the expiry changed.
-    /// Pass the option words as arguments: `("EX", 60)`, `"PERSIST"`, or `()` for none.
+    /// `GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST]`: the value, and the expiry changed
+    /// (`expiry`: a [`GetEx`](crate::GetEx), or `()` to change nothing; the raw words, as
+    /// `("EX", 60)`, work too).
     ///
     /// ```no_run
     /// # use hardy_redis::prelude::*;
     /// # async fn demo(redis: Redis) -> Result<(), hardy_redis::Error> {
-    /// let session: Option<String> = redis.getex("session:1", ("EX", 1800)).await?;
+    /// let session: Option<String> = redis.getex("session:1", GetEx::Ex(1800)).await?;
     /// # Ok(()) }
     /// ```
     fn getex<V: FromRedis + Send + 'static>(

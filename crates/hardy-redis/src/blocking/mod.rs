@@ -5,7 +5,15 @@
 //! caller a connection of its own for as long as it needs; its timeout follows the
 //! command's own block timeout. A lease whose command did not complete (its future was
 //! dropped mid-block, or it timed out) is never handed to anyone else: the connection is
-//! closed, so a late reply cannot reach the next caller.
+//! closed, so a late reply cannot reach the next caller. Nor is a connection whose session
+//! its user changed (`SELECT`, `CLIENT SETNAME`, a `WATCH` left open: see [`session`]).
+//!
+//! The typed blocking methods ([`BlockingCommands`](crate::BlockingCommands)) run on a
+//! [`Lease`] or a [`BlockingPool`], never on the shared [`Redis`] handle.
+
+mod session;
+
+pub(crate) use session::SessionMarks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,7 +34,9 @@ pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// At most `max` dedicated connections for blocking commands, leased one caller at a time.
 ///
 /// ```no_run
-/// use hardy_redis::{cmd, BlockingPool, Config};
+/// use std::time::Duration;
+/// use hardy_redis::prelude::*;
+/// use hardy_redis::Config;
 ///
 /// # async fn demo() -> Result<(), hardy_redis::Error> {
 /// let config: Config = "redis://127.0.0.1:6379".parse()?;
@@ -34,8 +44,11 @@ pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// // A reliable queue: the job moves atomically to a processing list, so a worker that
 /// // dies after taking it leaves it there (to be re-queued), never lost.
 /// let job: Option<String> = queues
-///     .command(cmd("BLMOVE").arg("jobs").arg("processing").arg("LEFT").arg("RIGHT").arg(5))
+///     .blmove("jobs", "processing", Side::Left, Side::Right, Duration::from_secs(5))
 ///     .await?;
+/// // Any other blocking command, raw:
+/// let moved: Option<String> =
+///     queues.command(cmd("BRPOPLPUSH").arg("jobs").arg("processing").arg(5)).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -50,7 +63,32 @@ struct Shared {
     margin: Duration,
     permits: Arc<Semaphore>,
     max: usize,
-    idle: Mutex<Vec<Redis>>,
+    idle: Mutex<Vec<Dedicated>>,
+}
+
+/// One connection of the pool and the marks its actor sets when its session changes.
+#[derive(Debug)]
+struct Dedicated {
+    redis: Redis,
+    marks: Arc<SessionMarks>,
+}
+
+impl Dedicated {
+    async fn connect(config: &Config) -> Result<Dedicated, Error> {
+        let marks = Arc::new(SessionMarks::default());
+        let mut config = config.clone();
+        config.session_marks = Some(marks.clone());
+        let redis = Redis::connect(config).await?;
+        Ok(Dedicated { redis, marks })
+    }
+
+    /// Whether the next caller may have it: connected, in the state its config set up,
+    /// and no clone of its handle kept by the last one.
+    fn reusable(&self) -> bool {
+        self.redis.state().get().is_connected()
+            && self.marks.is_pristine()
+            && self.redis.is_sole_handle()
+    }
 }
 
 impl BlockingPool {
@@ -101,12 +139,12 @@ impl BlockingPool {
 
     async fn lease_with(&self, permit: OwnedSemaphorePermit) -> Result<Lease, Error> {
         let idle = self.shared.lock_idle().pop();
-        let redis = match idle {
-            Some(redis) => redis,
-            None => Redis::connect(self.shared.config.clone()).await?,
+        let conn = match idle {
+            Some(conn) => conn,
+            None => Dedicated::connect(&self.shared.config).await?,
         };
         Ok(Lease {
-            redis: Some(redis),
+            conn: Some(conn),
             clean: true,
             shared: self.shared.clone(),
             _permit: permit,
@@ -131,17 +169,29 @@ impl BlockingPool {
 }
 
 impl Shared {
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Redis>> {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Dedicated>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// One dedicated connection, from [`BlockingPool::lease`]. Dropped, it goes back to the
-/// pool if its last command completed; otherwise (dropped mid-command, a timeout, a lost
-/// link) the connection is closed, so no late reply can reach another caller.
+/// pool if its last command completed and its session is as the config set it up;
+/// otherwise the connection is closed:
+///
+/// - dropped mid-command, a timeout, a lost link: a late reply must reach nobody;
+/// - after `SELECT`, `AUTH`, `CLIENT SETNAME` (or `SETINFO`, `TRACKING`, `NO-EVICT`, ...),
+///   `READONLY`/`READWRITE`, or a `WATCH` with no `EXEC`/`DISCARD`/`UNWATCH` since, sent
+///   any way (its commands, a pipeline or transaction on [`redis`](Self::redis)): the
+///   next caller gets a fresh connection in the configured database, not this one;
+/// - while a clone of [`redis`](Self::redis) is kept: that clone is its own connection
+///   now, and is closed when the last clone goes.
+///
+/// It also takes every typed command ([`StringCommands`](crate::StringCommands) and the
+/// rest, through [`Execute`](crate::Execute) for `&mut Lease`) and the blocking ones
+/// ([`BlockingCommands`](crate::BlockingCommands)).
 #[derive(Debug)]
 pub struct Lease {
-    redis: Option<Redis>,
+    conn: Option<Dedicated>,
     /// False while a command is under way or after one ended without a reply.
     clean: bool,
     shared: Arc<Shared>,
@@ -156,7 +206,7 @@ impl Lease {
     /// After [`Error::Timeout`] or a lost link the lease's connection is closed: later
     /// commands on this lease fail with [`Error::Stopped`]; take a new lease.
     pub async fn command<T: FromRedis>(&mut self, cmd: Cmd) -> Result<T, Error> {
-        let Some(redis) = self.redis.as_ref() else {
+        let Some(redis) = self.conn.as_ref().map(|conn| &conn.redis) else {
             return Err(Error::Stopped(
                 "this lease's connection was closed after a command without a reply: take a new lease"
                     .into(),
@@ -178,7 +228,7 @@ impl Lease {
             }
             Err(e) => {
                 // No reply came: one may still come, for nobody. Close the connection.
-                self.redis = None;
+                self.conn = None;
                 Err(e)
             }
         }
@@ -188,24 +238,24 @@ impl Lease {
     /// connection of your own, for example). Not counted as a command under way: use
     /// [`command`](Self::command) for blocking commands. `None` once closed.
     pub fn redis(&self) -> Option<&Redis> {
-        self.redis.as_ref()
+        self.conn.as_ref().map(|conn| &conn.redis)
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(redis) = self.redis.take() {
-            if self.clean && redis.state().get().is_connected() {
-                self.shared.lock_idle().push(redis);
+        if let Some(conn) = self.conn.take() {
+            if self.clean && conn.reusable() {
+                self.shared.lock_idle().push(conn);
             }
-            // Otherwise `redis` drops here: its actor shuts down and closes the socket.
+            // Otherwise `conn` drops here: its actor shuts down and closes the socket.
         }
     }
 }
 
 /// How long `cmd` may wait for its reply: its block timeout plus `margin`; `None` for a
 /// block of 0 (for ever).
-fn deadline(cmd: &Cmd, margin: Duration) -> Option<Duration> {
+pub(crate) fn deadline(cmd: &Cmd, margin: Duration) -> Option<Duration> {
     match block_timeout(cmd) {
         Some(Block::Forever) => None,
         Some(Block::For(block)) => Some(block + margin),
