@@ -42,10 +42,10 @@ pub(crate) fn from_sentinel_url(parsed: &url::Url, tls: bool) -> Result<Config, 
                 role = match &*value {
                     "primary" | "master" => Role::Primary,
                     "replica" | "slave" => Role::Replica,
-                    other => {
-                        return Err(Error::Config(format!(
-                            "unknown role {other:?}: use role=primary or role=replica"
-                        )))
+                    _ => {
+                        return Err(Error::Config(
+                            "unknown role= option: use role=primary or role=replica".into(),
+                        ))
                     }
                 }
             }
@@ -104,10 +104,11 @@ fn with_tls(_group: Sentinel) -> Result<Sentinel, Error> {
 
 /// `host:port` or `[v6]:port` of a `node=` option; the port is required, as in fred.
 fn node(text: &str) -> Result<(String, u16), Error> {
+    // The value is not shown: a query value may be a misplaced secret.
     let bad = || {
-        Error::Config(format!(
-            "node={text:?} is not host:port: list every other sentinel as node=host:port"
-        ))
+        Error::Config(
+            "a node= option is not host:port: list every other sentinel as node=host:port".into(),
+        )
     };
     let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
