@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use hardy_redis::{cmd, Config, ConnState, Error, Pool, Redis, Role, Sentinel};
+use hardy_redis::{cmd, BlockingPool, Config, ConnState, Error, Pool, Redis, Role, Sentinel};
 use hardy_testkit::{Reply, SentinelGroup};
 
 const NAME: &str = "hardy-sentinel-test";
@@ -396,7 +396,7 @@ fn sentinel_subscribers(group: &SentinelGroup) -> usize {
 }
 
 #[actix_rt::test]
-async fn a_pool_with_a_sentinel_config_follows_a_failover_with_every_member() {
+async fn a_pool_a_supervised_connection_and_a_blocking_pool_with_a_sentinel_config_follow_a_failover() {
     let group = SentinelGroup::start().expect("sentinel group");
     let arbiters: Vec<actix_rt::Arbiter> = (0..2).map(|_| actix_rt::Arbiter::new()).collect();
     let pool = Pool::builder(config(&group))
@@ -404,9 +404,27 @@ async fn a_pool_with_a_sentinel_config_follows_a_failover_with_every_member() {
         .start()
         .await
         .unwrap();
+    // A supervised connection (its listeners live on each incarnation) and a blocking pool
+    // (each leased connection resolves on connect) with the same Sentinel config.
+    let (spec, supervised) = hardy_redis::child_spec("cache", config(&group));
+    let sup = hardy_supervisor::Supervisor::builder()
+        .child(spec)
+        .start()
+        .unwrap();
+    let queues = BlockingPool::new(config(&group), 1);
+
     let old = group.primary_port().unwrap();
     group.failover().unwrap();
     let new = new_primary(&group, old).await;
+    first_write(&supervised, "supervised").await;
+    assert_eq!(port_of(&supervised).await, new);
+    queues
+        .command::<Option<(String, String)>>(cmd("BLPOP").arg("jobs").arg(0.1))
+        .await
+        .unwrap();
+    let queue_port: String = queues.command(cmd("INFO").arg("server")).await.unwrap();
+    assert!(queue_port.contains(&format!("tcp_port:{new}\r")));
+    sup.stop().await;
     for i in 0..pool.len() {
         let start = Instant::now();
         loop {
