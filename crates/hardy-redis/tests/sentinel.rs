@@ -396,7 +396,7 @@ fn sentinel_subscribers(group: &SentinelGroup) -> usize {
 }
 
 #[actix_rt::test]
-async fn a_pool_a_supervised_connection_and_a_blocking_pool_with_a_sentinel_config_follow_a_failover() {
+async fn a_pool_a_supervised_connection_and_a_blocking_pool_all_follow_a_failover() {
     let group = SentinelGroup::start().expect("sentinel group");
     let arbiters: Vec<actix_rt::Arbiter> = (0..2).map(|_| actix_rt::Arbiter::new()).collect();
     let pool = Pool::builder(config(&group))
