@@ -268,6 +268,7 @@ fn failure_to_error(failure: Failure<Error>) -> Error {
 
 fn server_error(frame: Frame) -> Error {
     match ServerError::from_frame(frame) {
+        Ok(e) if e.code() == "READONLY" => Error::ReadOnly(e),
         Ok(e) => Error::Server(e),
         Err(_) => Error::UnexpectedReply,
     }

@@ -17,6 +17,7 @@ use hardy_connection::transport::Tls;
 use percent_encoding::percent_decode_str;
 
 use crate::resp::Limits;
+use crate::sentinel::Sentinel;
 use crate::Error;
 
 /// The default cap on requests awaiting replies on one connection.
@@ -128,6 +129,8 @@ pub struct Config {
     pub(crate) push_handler: Option<crate::pubsub::PushHandler>,
     /// Where a [`BlockingPool`](crate::BlockingPool) connection notes session changes.
     pub(crate) session_marks: Option<std::sync::Arc<crate::blocking::SessionMarks>>,
+    /// Where the data node is asked for, instead of `host:port`.
+    pub(crate) sentinel: Option<Sentinel>,
 }
 
 impl Config {
@@ -169,7 +172,33 @@ impl Config {
             allow_blocking: false,
             push_handler: None,
             session_marks: None,
+            sentinel: None,
         }
+    }
+
+    /// Connects to the node of a Sentinel service (its primary, or a replica with
+    /// [`Sentinel::replica`]), asked of the sentinels on every connect and checked with
+    /// `ROLE`, with the defaults of [`Config::new`]. The data nodes' credentials and TLS are
+    /// set on the `Config` as usual; the sentinels' on the [`Sentinel`]. See the
+    /// high-availability guide (`docs/high-availability.md`) for what a failover costs.
+    ///
+    /// ```no_run
+    /// use hardy_redis::{Config, Redis, Sentinel};
+    /// # async fn demo() -> Result<(), hardy_redis::Error> {
+    /// let config = Config::sentinel(Sentinel::new("orders", [("10.0.0.1", 26379), ("10.0.0.2", 26379)]))
+    ///     .password("data-node-password");
+    /// let redis = Redis::connect(config).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sentinel(group: Sentinel) -> Self {
+        let mut config = Config::new("", 0);
+        config.sentinel = Some(group);
+        config
+    }
+
+    /// The Sentinel group, for a [`Config::sentinel`] connection.
+    pub fn sentinel_group(&self) -> Option<&Sentinel> {
+        self.sentinel.as_ref()
     }
 
     /// Connects to the Unix socket at `path`, with the defaults of [`Config::new`] (TCP
@@ -197,7 +226,12 @@ impl Config {
     ///   host name (see [`tls`](Self::tls) for a private CA or a client certificate);
     /// - `redis+unix:///path/redis.sock` or `unix:///path/redis.sock`, with the options
     ///   `db`, `user`, `pass` and `protocol` in the query (redis-rs's forms), e.g.
-    ///   `redis+unix:///run/redis.sock?db=2`.
+    ///   `redis+unix:///run/redis.sock?db=2`;
+    /// - `redis-sentinel://[user[:password]@]sentinel[:port][/db]?sentinelServiceName=name`
+    ///   (fred's form) for a [Sentinel](Self::sentinel) service: more sentinels as
+    ///   `&node=host:port`, the sentinels' own credentials as `&sentinelUsername=` and
+    ///   `&sentinelPassword=` (those before `@` are the data nodes'), `&role=replica` for a
+    ///   replica; `rediss-sentinel://` for TLS to the sentinels and the data nodes.
     pub fn from_url(url: &str) -> Result<Config, Error> {
         let parsed = url::Url::parse(url)
             .map_err(|e| Error::Config(format!("{e} in URL {}", redact_url(url))))?;
@@ -205,10 +239,12 @@ impl Config {
             "redis" => false,
             "rediss" => true,
             "unix" | "redis+unix" => return Config::from_unix_url(&parsed),
+            "redis-sentinel" => return crate::sentinel::from_sentinel_url(&parsed, false),
+            "rediss-sentinel" => return crate::sentinel::from_sentinel_url(&parsed, true),
             other => {
                 return Err(Error::Config(format!(
-                    "unknown scheme {other}://: use redis://host:port/db, rediss:// for TLS or \
-                     redis+unix:///path/to/redis.sock"
+                    "unknown scheme {other}://: use redis://host:port/db, rediss:// for TLS, \
+                     redis+unix:///path/to/redis.sock or redis-sentinel://host:26379?sentinelServiceName=name"
                 )))
             }
         };
@@ -228,13 +264,7 @@ impl Config {
         if tls {
             config = config.default_tls()?;
         }
-        let user = decode(parsed.username())?;
-        if !user.is_empty() {
-            config.username = Some(user);
-        }
-        if let Some(pass) = parsed.password() {
-            config.password = Some(Secret::new(decode(pass)?));
-        }
+        config.set_credentials(&parsed)?;
         let db = parsed.path().trim_start_matches('/');
         if !db.is_empty() {
             config.database = parse_db(db)?;
@@ -285,8 +315,20 @@ impl Config {
         Ok(config)
     }
 
+    /// The user and password before the URL's `@`, if any.
+    pub(crate) fn set_credentials(&mut self, parsed: &url::Url) -> Result<(), Error> {
+        let user = decode(parsed.username())?;
+        if !user.is_empty() {
+            self.username = Some(user);
+        }
+        if let Some(pass) = parsed.password() {
+            self.password = Some(Secret::new(decode(pass)?));
+        }
+        Ok(())
+    }
+
     /// The query options every scheme knows; `false` for an unknown one.
-    fn query_option(&mut self, key: &str, value: &str) -> bool {
+    pub(crate) fn query_option(&mut self, key: &str, value: &str) -> bool {
         match (key, value) {
             ("protocol", "resp2") => self.protocol = Protocol::Resp2,
             ("protocol", "resp3") => self.protocol = Protocol::Resp3,
@@ -296,12 +338,12 @@ impl Config {
     }
 
     #[cfg(feature = "tls")]
-    fn default_tls(self) -> Result<Config, Error> {
+    pub(crate) fn default_tls(self) -> Result<Config, Error> {
         Ok(self.tls(Tls::new()))
     }
 
     #[cfg(not(feature = "tls"))]
-    fn default_tls(self) -> Result<Config, Error> {
+    pub(crate) fn default_tls(self) -> Result<Config, Error> {
         Err(Error::Config(
             "rediss:// needs TLS, and hardy-redis was built without its `tls` feature: \
              enable it in Cargo.toml"
@@ -540,7 +582,9 @@ impl Config {
 
     /// `host:port` or `unix:/path`, for logs (never credentials).
     pub(crate) fn peer(&self) -> String {
-        if let Some(path) = &self.unix {
+        if let Some(group) = &self.sentinel {
+            format!("sentinel:{}", group.service)
+        } else if let Some(path) = &self.unix {
             format!("unix:{}", path.display())
         } else if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
@@ -557,7 +601,7 @@ impl FromStr for Config {
     }
 }
 
-fn parse_db(db: &str) -> Result<u32, Error> {
+pub(crate) fn parse_db(db: &str) -> Result<u32, Error> {
     db.parse().map_err(|_| {
         Error::Config(format!(
             "database {db:?} is not a number: use redis://host:port/<0-15> or ?db=<0-15>"

@@ -24,6 +24,7 @@ use tokio_util::codec::{Decoder, FramedRead};
 use crate::config::{Config, Protocol};
 use crate::handshake::{self, Link};
 use crate::resp::{Frame, ProtocolError, RespDecoder};
+use crate::sentinel::{spawn_listener, Role};
 use crate::slots::{Kept, Slot};
 use crate::watch::{next_link_id, Sessions};
 use crate::{Error, RedisActor};
@@ -46,6 +47,10 @@ pub struct RedisConn {
     /// Whether the current link has answered a request (past the handshake): a link that
     /// did is a working one, and its drop is worth reconnecting at once.
     link_answered: bool,
+    /// The data node of the current link, for a Sentinel connection.
+    pub(crate) node: Option<(String, u16)>,
+    /// Where a sentinel just announced the new primary: tried first by the next connect.
+    pub(crate) hint: Option<(String, u16)>,
 }
 
 impl RedisConn {
@@ -57,7 +62,24 @@ impl RedisConn {
             sessions: Sessions::default(),
             down_since: None,
             link_answered: false,
+            node: None,
+            hint: None,
         }
+    }
+
+    /// Whether `frame` says the node was demoted: a `READONLY` error on a Sentinel
+    /// connection to the primary (the link is then dropped and the primary looked up
+    /// again).
+    fn demoted(&self, frame: &Frame) -> bool {
+        frame.is_error()
+            && self
+                .config
+                .sentinel
+                .as_ref()
+                .is_some_and(|group| group.role == Role::Primary)
+            && frame
+                .error_message()
+                .is_some_and(|text| text.starts_with(b"READONLY"))
     }
 
     /// Where a request goes now: onto the link, into the reconnect queue, or back to the
@@ -230,16 +252,20 @@ impl Connection for RedisConn {
         // callers that is paid on most requests and bounds nothing. Each caller awaits its
         // reply, so the callers themselves bound the mailbox.
         cx.context().set_mailbox_capacity(0);
+        let config = self.config.clone();
+        spawn_listener(&config, cx);
         Next::Connect
     }
 
     fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
         let config = self.config.clone();
-        async move { handshake::open(&config).await }.boxed_local()
+        let hint = self.hint.take();
+        async move { handshake::open(&config, hint).await }.boxed_local()
     }
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
         self.protocol = link.protocol;
+        self.node = link.node;
         self.sessions.link = next_link_id();
         self.down_since = None;
         self.link_answered = false;
@@ -267,10 +293,21 @@ impl Connection for RedisConn {
                 tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
                 Next::Backoff
             }
-            Failure::Error(e @ (Error::Handshake { .. } | Error::Config(_))) => {
+            Failure::Error(
+                e @ (Error::Handshake { .. } | Error::Config(_) | Error::SentinelRefused { .. }),
+            ) => {
                 let reason = e.to_string();
                 tracing::error!(peer = %self.config.peer(), error = %reason, "Redis refused the handshake: stopping");
                 Next::Stop(ExitReason::Error(reason))
+            }
+            Failure::Error(
+                ref e @ (Error::SentinelUnreachable(_)
+                | Error::SentinelUnknownService(_)
+                | Error::SentinelNoReplica(_)
+                | Error::WrongRole { .. }),
+            ) => {
+                tracing::warn!(peer = %self.config.peer(), error = %e, "no node to connect to yet: backing off");
+                Next::Backoff
             }
             _ => Next::Backoff,
         }
@@ -280,6 +317,7 @@ impl Connection for RedisConn {
     /// link's queue; the kept ones wait for the next link.
     fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
         self.sessions.link = 0;
+        self.node = None;
         self.went_down();
         if self.config.exit_on_disconnection {
             Next::Stop(ExitReason::Error(format!("disconnected: {failure}")))
@@ -305,9 +343,15 @@ impl Connection for RedisConn {
             }
             return;
         }
+        let demoted = self.demoted(&frame);
         if let Err(frame) = cx.pending().answer(frame) {
             tracing::error!(peer = %self.config.peer(), reply = frame.kind(), "a reply nobody asked for: dropping the link");
             cx.disconnect(Failure::Error(Error::UnexpectedReply));
+        } else if demoted {
+            tracing::warn!(peer = %self.config.peer(), "the primary answered READONLY (demoted): looking it up again");
+            cx.disconnect(Failure::Error(Error::Disconnected(
+                "the node answered READONLY: it is no longer the primary".into(),
+            )));
         }
     }
 

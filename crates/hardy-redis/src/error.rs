@@ -21,6 +21,9 @@ use crate::value::TypeError;
 /// | [`Overloaded`](Error::Overloaded) | no | slow down; check the server; or raise `max_in_flight` |
 /// | [`Config`](Error::Config) / [`Handshake`](Error::Handshake) | no | fix the configuration |
 /// | [`Stopped`](Error::Stopped) | no | the actor is gone: start a new one (or let its supervisor) |
+/// | [`ReadOnly`](Error::ReadOnly) | no: the node is a replica (a demoted primary) | retry: a Sentinel connection is already moving to the new primary |
+/// | [`SentinelUnreachable`](Error::SentinelUnreachable) / [`SentinelUnknownService`](Error::SentinelUnknownService) / [`SentinelNoReplica`](Error::SentinelNoReplica) / [`WrongRole`](Error::WrongRole) | no | the connection retries by itself; check the sentinels and the service name if it lasts |
+/// | [`SentinelRefused`](Error::SentinelRefused) | no | fix the sentinels' credentials ([`Sentinel::password`](crate::Sentinel::password)) |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -91,6 +94,46 @@ pub enum Error {
     /// The server sent bytes that are not valid RESP; the link is dropped.
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
+    /// The node refused a write with `READONLY`: it is a replica, most likely a primary
+    /// demoted by a failover. The command did not run. A Sentinel connection drops the
+    /// link and asks the sentinels again, so a retry goes to the new primary.
+    #[error("Redis refused the write, the node is a replica ({0}): the command did not run; retry (a Sentinel connection is moving to the new primary)")]
+    ReadOnly(ServerError),
+    /// No sentinel answered (connection refused, timed out, ...), for each of them why.
+    /// The connection keeps retrying with its backoff.
+    #[error("no sentinel answered {0}; check the sentinel addresses and that they run")]
+    SentinelUnreachable(Arc<str>),
+    /// Sentinels answered, but none knows the service's primary: the service name is
+    /// wrong, or the sentinels are not monitoring it (yet).
+    #[error(
+        "{0}; check the service name (`sentinel monitor <name> ...` in the sentinels' config)"
+    )]
+    SentinelUnknownService(Arc<str>),
+    /// Sentinels answered, but none lists a replica that is up and in sync.
+    #[error("{0}; the connection retries until one is")]
+    SentinelNoReplica(Arc<str>),
+    /// A sentinel refused the credentials (and no other sentinel answered): the
+    /// sentinels' password or user is wrong. The connection stops, as for
+    /// [`Handshake`](Error::Handshake).
+    #[error("the sentinel {sentinel} refused the connection: {error}; check the sentinels' credentials (Sentinel::password, sentinelPassword=)")]
+    SentinelRefused {
+        /// The sentinel's `host:port`.
+        sentinel: String,
+        /// What it said.
+        error: ServerError,
+    },
+    /// The node the sentinels named is not in the wanted role (a primary being demoted, a
+    /// replica not in sync yet): it is not used, and the connection retries after its
+    /// backoff.
+    #[error("{node} is a {actual}, not the {expected} wanted: not using it, retrying")]
+    WrongRole {
+        /// The node's `host:port`.
+        node: Arc<str>,
+        /// The role wanted: `"primary"` or `"replica in sync"`.
+        expected: &'static str,
+        /// What `ROLE` said.
+        actual: Arc<str>,
+    },
 }
 
 impl Error {
@@ -105,6 +148,11 @@ impl Error {
                 | Error::QueueFull(_)
                 | Error::Overloaded(_)
                 | Error::Io(_)
+                | Error::ReadOnly(_)
+                | Error::SentinelUnreachable(_)
+                | Error::SentinelUnknownService(_)
+                | Error::SentinelNoReplica(_)
+                | Error::WrongRole { .. }
         )
     }
 

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use bytes::BytesMut;
-use hardy_connection::transport::{Connector, Stream};
+use hardy_connection::transport::{Connector, Endpoint, Stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::codec::Decoder;
 
@@ -25,6 +25,8 @@ pub struct Link {
     /// Bytes read past the last handshake reply (normally none).
     pub(crate) leftover: BytesMut,
     pub(crate) protocol: Protocol,
+    /// The data node a Sentinel connection resolved to (`None` without Sentinel).
+    pub(crate) node: Option<(String, u16)>,
 }
 
 impl std::fmt::Debug for Link {
@@ -35,17 +37,31 @@ impl std::fmt::Debug for Link {
     }
 }
 
-struct Handshake {
+/// A link during (or just after) its handshake: commands answered one at a time.
+pub(crate) struct Handshake {
     stream: Stream,
     buf: BytesMut,
     decoder: RespDecoder,
+    protocol: Protocol,
 }
 
-/// Connects to the configured server and runs the handshake.
-pub(crate) async fn open(config: &Config) -> Result<Link, Error> {
+/// Connects to the configured server (asking the sentinels where it is, for a Sentinel
+/// configuration) and runs the handshake.
+///
+/// `hint`: where a sentinel just announced the primary to be (`+switch-master`), tried
+/// before asking the sentinels again.
+pub(crate) async fn open(config: &Config, hint: Option<(String, u16)>) -> Result<Link, Error> {
     config.validate()?;
+    if let Some(group) = &config.sentinel {
+        return crate::sentinel::open(config, group, hint).await;
+    }
+    Ok(session(config, config.endpoint()).await?.into_link(None))
+}
+
+/// Connects to `endpoint` and runs the handshake with `config`'s options.
+pub(crate) async fn session(config: &Config, endpoint: Endpoint) -> Result<Handshake, Error> {
     let connector = connector(config)?;
-    run(config, &connector)
+    run(config, &connector, endpoint)
         .await
         .map_err(|e| certificate_problem(config, e))
 }
@@ -74,8 +90,12 @@ fn certificate_problem(config: &Config, error: Error) -> Error {
     error
 }
 
-async fn run(config: &Config, connector: &Connector) -> Result<Link, Error> {
-    let stream = connector.connect(&config.endpoint()).await?;
+async fn run(
+    config: &Config,
+    connector: &Connector,
+    endpoint: Endpoint,
+) -> Result<Handshake, Error> {
+    let stream = connector.connect(&endpoint).await?;
     if let (Some(idle), Some(tcp)) = (config.tcp_keepalive, stream.tcp()) {
         set_keepalive(tcp, idle)?;
     }
@@ -83,6 +103,7 @@ async fn run(config: &Config, connector: &Connector) -> Result<Link, Error> {
         stream,
         buf: BytesMut::with_capacity(4096),
         decoder: RespDecoder::new(config.limits),
+        protocol: Protocol::Resp2,
     };
     let protocol = match config.protocol {
         Protocol::Resp3 => hs.hello(config).await?,
@@ -102,14 +123,21 @@ async fn run(config: &Config, connector: &Connector) -> Result<Link, Error> {
         hs.expect_ok("SELECT", cmd("SELECT").arg(config.database))
             .await?;
     }
-    Ok(Link {
-        stream: hs.stream,
-        leftover: hs.buf,
-        protocol,
-    })
+    hs.protocol = protocol;
+    Ok(hs)
 }
 
 impl Handshake {
+    /// The configured link, for the connection actor.
+    pub(crate) fn into_link(self, node: Option<(String, u16)>) -> Link {
+        Link {
+            stream: self.stream,
+            leftover: self.buf,
+            protocol: self.protocol,
+            node,
+        }
+    }
+
     /// `HELLO 3 [AUTH user pass] [SETNAME name]`; RESP2 when the server does not know it.
     async fn hello(&mut self, config: &Config) -> Result<Protocol, Error> {
         let mut hello = cmd("HELLO").arg(3);
@@ -162,12 +190,24 @@ impl Handshake {
             .map_err(|error| Error::Handshake { step, error })
     }
 
-    async fn call(&mut self, command: &Cmd) -> Result<Frame, Error> {
+    /// Sends `command` and reads its reply.
+    pub(crate) async fn call(&mut self, command: &Cmd) -> Result<Frame, Error> {
+        self.send(command).await?;
+        self.read_frame().await
+    }
+
+    /// Sends `command` without waiting for a reply.
+    pub(crate) async fn send(&mut self, command: &Cmd) -> Result<(), Error> {
         let mut out = BytesMut::with_capacity(command.encoded_len());
         command.write_to(&mut out);
         self.stream.write_all(&out).await?;
         // TLS buffers what is written until it is flushed.
         self.stream.flush().await?;
+        Ok(())
+    }
+
+    /// The next frame the server sends. Cancel-safe: a partial frame stays buffered.
+    pub(crate) async fn read_frame(&mut self) -> Result<Frame, Error> {
         loop {
             if let Some(frame) = self.decoder.decode(&mut self.buf)? {
                 return Ok(frame);
@@ -175,7 +215,7 @@ impl Handshake {
             if self.stream.read_buf(&mut self.buf).await? == 0 {
                 return Err(Error::Io(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    "Redis closed the connection during the handshake",
+                    "Redis closed the connection",
                 )));
             }
         }

@@ -196,6 +196,13 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
         .chain([
             format!("rediss://alice:{ALICE_PW}@127.0.0.1:{port}"),
             format!("redis+unix:///tmp/redis.sock?user=alice&pass={ALICE_PW}"),
+            format!(
+                "redis-sentinel://alice:{ALICE_PW}@127.0.0.1:{port}?sentinelServiceName=s\
+                 &sentinelUsername=bob&sentinelPassword={DEFAULT_PW}&node=127.0.0.1:1"
+            ),
+            format!(
+                "rediss-sentinel://:{ALICE_PW}@127.0.0.1?sentinelServiceName=s&sentinelPassword={DEFAULT_PW}"
+            ),
         ])
         .collect();
     for url in &good {
@@ -217,6 +224,11 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
         format!("redis//alice:{ALICE_PW}@127.0.0.1"),
         format!("redis://alice:{ALICE_PW}@127.0.0.1:{port}/%ff"),
         format!("redis://alice:%ff{ALICE_PW}@127.0.0.1"),
+        format!("redis-sentinel://alice:{ALICE_PW}@127.0.0.1?sentinelPassword={DEFAULT_PW}"),
+        format!(
+            "redis-sentinel://h?sentinelServiceName=s&sentinelPassword={DEFAULT_PW}&x={ALICE_PW}"
+        ),
+        format!("redis-sentinel://h?sentinelServiceName=s&node={ALICE_PW}"),
     ];
     // Some of these parse as more schemes are supported (`rediss://` with TLS): either
     // way, neither the config nor the error may show the password.
@@ -231,6 +243,11 @@ fn show_configs(seen: &Seen, server: &RedisServer) {
         .password(ALICE_PW)
         .client_name("secrets-test");
     seen.debug(&built);
+    let sentinel = hardy_redis::Sentinel::new("s", [("127.0.0.1", port)])
+        .username("bob")
+        .password(DEFAULT_PW);
+    seen.debug(&sentinel);
+    seen.debug(&Config::sentinel(sentinel).password(ALICE_PW));
 }
 
 /// Commands that carry passwords, sent on an authenticated connection.

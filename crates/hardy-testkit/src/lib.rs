@@ -25,6 +25,7 @@ mod error;
 mod port;
 mod proxy;
 mod resp;
+mod sentinel;
 mod server;
 mod tls;
 
@@ -32,5 +33,6 @@ pub use clock::{advance_until, paused_system, run_paused};
 pub use error::{Error, Result};
 pub use proxy::FaultProxy;
 pub use resp::Reply;
+pub use sentinel::{SentinelGroup, DOWN_AFTER, SERVICE};
 pub use server::{ClientType, RedisConfig, RedisServer};
 pub use tls::{CertFiles, ServerCert, TestCerts};

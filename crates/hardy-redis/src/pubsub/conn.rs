@@ -433,7 +433,7 @@ impl Connection for PubSubConn {
 
     fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
         let config = self.config.clone();
-        async move { handshake::open(&config).await }.boxed_local()
+        async move { handshake::open(&config, None).await }.boxed_local()
     }
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {

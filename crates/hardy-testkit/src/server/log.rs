@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 /// The line redis-server (6.x through 8.x, and Valkey) logs once it accepts connections.
 const READY_MARKER: &str = "Ready to accept connections";
+/// What a sentinel (`redis-server --sentinel`, which never logs [`READY_MARKER`]) logs
+/// once it listens and has loaded its state.
+const SENTINEL_READY_MARKER: &str = "Sentinel ID is";
 /// The log line fragment that means another process holds the port.
 const ADDR_IN_USE: &str = "Address already in use";
 /// How many lines of output to keep for error messages.
@@ -95,7 +98,7 @@ impl Log {
 
     fn record(&self, line: String) {
         self.update(|state| {
-            state.ready |= line.contains(READY_MARKER);
+            state.ready |= line.contains(READY_MARKER) || line.contains(SENTINEL_READY_MARKER);
             state.port_in_use |= line.contains(ADDR_IN_USE);
             if state.tail.len() == TAIL_LINES {
                 state.tail.pop_front();
