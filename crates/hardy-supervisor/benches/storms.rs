@@ -28,8 +28,8 @@ mod storm;
 use std::time::Duration;
 
 use storm::flat::{self, FlatParams, FlatReport};
-use storm::memory::mib;
 use storm::nested::{self, NestedParams, NestedReport};
+use storm::process::mib;
 
 struct Settings {
     flat: FlatParams,
@@ -174,6 +174,12 @@ fn print_flat(s: &Settings, r: &FlatReport) {
         "| escalations (expected / observed) | 0 / {} |",
         r.escalations
     );
+    if let Some(cpu) = r.cpu_seconds {
+        println!(
+            "| CPU time of the process (user + system) | {cpu:.2} s, {:.1} µs a crash |",
+            cpu * 1e6 / r.crashed().max(1) as f64
+        );
+    }
     println!(
         "| settle after the last crash | {:.1} ms |",
         r.settle.as_secs_f64() * 1e3
@@ -186,9 +192,10 @@ fn print_flat(s: &Settings, r: &FlatReport) {
         "| live actors after the storm / after the stop | {} / {} |",
         r.live_after_storm, r.live_after_stop
     );
+    let max_tasks = r.samples.iter().map(|x| x.runtime_tasks).max().unwrap_or(0);
     println!(
-        "| tokio alive tasks before / after | {} / {} |",
-        r.runtime_tasks_before, r.runtime_tasks_after
+        "| tokio alive tasks before / max during / after (not actix's LocalSet tasks) | {} / {} / {} |",
+        r.runtime_tasks_before, max_tasks, r.runtime_tasks_after
     );
     println!(
         "| RSS start / after warm-up / end of storm / after stop | {} / {} / {} / {} |",

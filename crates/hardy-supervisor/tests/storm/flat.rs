@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use hardy_supervisor::{ChildRef, ChildSpec, ChildStatus, Pid, Supervisor};
 
-use super::{escalations, memory, runtime_tasks, Crash, CrashKind, Crasher, Probe};
+use super::{escalations, process, runtime_tasks, Crash, CrashKind, Crasher, Probe};
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +86,8 @@ pub struct FlatReport {
     pub rss_after_stop_kib: Option<u64>,
     /// The process's high-water mark at the end.
     pub hwm_kib: Option<u64>,
+    /// CPU time the process used during the storm and its settling, in seconds.
+    pub cpu_seconds: Option<f64>,
     /// One sample a second.
     pub samples: Vec<Sample>,
 }
@@ -104,7 +106,7 @@ pub async fn run(params: FlatParams) -> Result<FlatReport, String> {
     escalations::install();
     super::quiet_crash_panics();
     let mut report = FlatReport {
-        rss_start_kib: memory::rss_kib(),
+        rss_start_kib: process::rss_kib(),
         runtime_tasks_before: runtime_tasks(),
         ..FlatReport::default()
     };
@@ -123,12 +125,14 @@ pub async fn run(params: FlatParams) -> Result<FlatReport, String> {
     let escalations_before = escalations::of(NAME);
 
     let started = Instant::now();
+    let cpu_before = process::cpu_seconds();
     pace(&params, &refs, &probe, &mut report).await;
     report.storm = started.elapsed();
 
     let settling = Instant::now();
     wait_all_running(&refs, Duration::from_secs(30)).await?;
     report.settle = settling.elapsed();
+    report.cpu_seconds = process::cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
     let tree = sup.tree().await.map_err(|e| e.to_string())?;
     report.restarts = tree.children.iter().map(|c| u64::from(c.restarts)).sum();
     report.not_running = tree
@@ -145,7 +149,7 @@ pub async fn run(params: FlatParams) -> Result<FlatReport, String> {
     report.crashed_panic = probe.crashed_panic.load(Ordering::SeqCst);
     report.starts = probe.starts.load(Ordering::SeqCst);
     report.live_after_storm = probe.live();
-    report.rss_end_kib = memory::rss_kib();
+    report.rss_end_kib = process::rss_kib();
     report.escalations = escalations::of(NAME) - escalations_before;
 
     tokio::time::timeout(Duration::from_secs(60), sup.stop())
@@ -153,8 +157,8 @@ pub async fn run(params: FlatParams) -> Result<FlatReport, String> {
         .map_err(|_| "the supervisor did not stop within 60 s".to_string())?;
     report.live_after_stop = probe.live();
     report.runtime_tasks_after = runtime_tasks();
-    report.rss_after_stop_kib = memory::rss_kib();
-    report.hwm_kib = memory::hwm_kib();
+    report.rss_after_stop_kib = process::rss_kib();
+    report.hwm_kib = process::hwm_kib();
     Ok(report)
 }
 
@@ -212,7 +216,7 @@ async fn pace(
             report.samples.push(Sample {
                 at: elapsed,
                 sent: report.sent,
-                rss_kib: memory::rss_kib(),
+                rss_kib: process::rss_kib(),
                 live: probe.live(),
                 runtime_tasks: runtime_tasks(),
             });
@@ -225,7 +229,7 @@ async fn pace(
                 report.sent,
                 probe.crashes(),
                 probe.live(),
-                memory::mib(memory::rss_kib()),
+                process::mib(process::rss_kib()),
             );
         }
     }

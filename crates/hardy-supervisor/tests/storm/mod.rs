@@ -11,8 +11,8 @@
 
 pub mod escalations;
 pub mod flat;
-pub mod memory;
 pub mod nested;
+pub mod process;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};

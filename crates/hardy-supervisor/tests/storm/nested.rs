@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use hardy_supervisor::{ChildRef, ChildSpec, Supervisor, SupervisorTree};
 
-use super::{escalations, memory, Crash, CrashKind, Crasher, Probe};
+use super::{escalations, process, Crash, CrashKind, Crasher, Probe};
 
 /// The tree, its intensities and the schedule.
 #[derive(Debug, Clone, Copy)]
@@ -300,7 +300,7 @@ pub async fn run(p: NestedParams) -> Result<NestedReport, String> {
         live_after_storm: probe.live(),
         live_after_stop: 0,
         elapsed,
-        rss_end_kib: memory::rss_kib(),
+        rss_end_kib: process::rss_kib(),
         hwm_kib: None,
         expected: model,
     };
@@ -309,7 +309,7 @@ pub async fn run(p: NestedParams) -> Result<NestedReport, String> {
         .await
         .map_err(|_| "the root did not stop within 60 s".to_string())?;
     report.live_after_stop = probe.live();
-    report.hwm_kib = memory::hwm_kib();
+    report.hwm_kib = process::hwm_kib();
     Ok(report)
 }
 
