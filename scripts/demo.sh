@@ -7,8 +7,12 @@
 #   scripts/demo.sh --for 30    stop by itself after 30 seconds
 #
 # Other options are passed on: --port N (default 8080, a free one if taken), --matches M,
-# --rate R (updates per second), --no-faults. It installs redis-server first when missing
-# (as scripts/test.sh does).
+# --rate R (updates per second), --no-faults, --no-fanout. It installs redis-server first
+# when missing (as scripts/test.sh does).
+#
+# A second instance sharing the first one's Redis (the first prints the exact command):
+#   scripts/demo.sh --port 0 --join redis://127.0.0.1:PORT
+# it runs no feed and no redis-server; its browsers get every match through Redis Pub/Sub.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

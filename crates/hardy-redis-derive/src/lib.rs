@@ -16,16 +16,31 @@
 //! Each field's type must implement `ToArg` and `FromRedis`. An `Option` field is left out
 //! of `HSET` when `None` and reads as `None` when the hash lacks it; any other missing
 //! field is a conversion error naming it (a missing key reads as an empty hash, so as an
-//! error unless every field is optional). Fields are named as in the struct.
+//! error unless every field is optional). Fields are named as in the struct, unless
+//! `#[redis(rename = "name")]` says otherwise.
+//!
+//! The generated code names `::hardy_redis`. An application that depends only on the
+//! `hardy` facade says where the crate is with `#[redis(crate = "hardy::redis")]`, as
+//! serde's `#[serde(crate = "...")]` does:
+//!
+//! ```ignore
+//! #[derive(hardy::redis::RedisHash)]
+//! #[redis(crate = "hardy::redis")]
+//! struct User { name: String, #[redis(rename = "e-mail")] email: Option<String> }
+//! ```
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
 use quote::quote;
-use syn::{parse_macro_input, Data, DeriveInput, Fields, Type};
+use syn::{parse_macro_input, Attribute, Data, DeriveInput, Fields, LitStr, Path, Type};
 
 /// Implements `hardy_redis::ToArg` (the fields as `field value` pairs) and
 /// `hardy_redis::FromRedis` (from a hash's map) for a struct with named fields.
-#[proc_macro_derive(RedisHash)]
+///
+/// Attributes: `#[redis(crate = "path")]` on the struct names the hardy-redis crate when
+/// it is not `::hardy_redis` (e.g. `"hardy::redis"`); `#[redis(rename = "name")]` on a
+/// field names its hash field.
+#[proc_macro_derive(RedisHash, attributes(redis))]
 pub fn derive_redis_hash(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand(input)
@@ -48,12 +63,13 @@ fn expand(input: DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         _ => return Err(syn::Error::new_spanned(name, "RedisHash is for structs")),
     };
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let krate = crate_path(&input.attrs)?;
 
     let mut writes = Vec::new();
     let mut reads = Vec::new();
     for field in fields {
         let ident = field.ident.as_ref().expect("named");
-        let key = ident.to_string();
+        let key = field_name(&field.attrs)?.unwrap_or_else(|| ident.to_string());
         if is_option(&field.ty) {
             writes.push(quote! {
                 if let ::std::option::Option::Some(value) = &self.#ident {
@@ -62,7 +78,7 @@ fn expand(input: DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             });
             reads.push(quote! {
                 #ident: match fields.remove(#key) {
-                    ::std::option::Option::Some(frame) => ::hardy_redis::FromRedis::from_redis(frame)?,
+                    ::std::option::Option::Some(frame) => #krate::FromRedis::from_redis(frame)?,
                     ::std::option::Option::None => ::std::option::Option::None,
                 }
             });
@@ -70,9 +86,9 @@ fn expand(input: DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             writes.push(quote! { cmd.push(#key).push(&self.#ident); });
             reads.push(quote! {
                 #ident: match fields.remove(#key) {
-                    ::std::option::Option::Some(frame) => ::hardy_redis::FromRedis::from_redis(frame)?,
+                    ::std::option::Option::Some(frame) => #krate::FromRedis::from_redis(frame)?,
                     ::std::option::Option::None => {
-                        return ::std::result::Result::Err(::hardy_redis::TypeError::Mismatch {
+                        return ::std::result::Result::Err(#krate::TypeError::Mismatch {
                             expected: concat!("a hash with the field `", #key, "`"),
                             got: ::std::string::String::from("a hash without it"),
                         })
@@ -83,22 +99,54 @@ fn expand(input: DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     }
 
     Ok(quote! {
-        impl #impl_generics ::hardy_redis::ToArg for #name #ty_generics #where_clause {
-            fn write_args(&self, cmd: &mut ::hardy_redis::Cmd) {
+        impl #impl_generics #krate::ToArg for #name #ty_generics #where_clause {
+            fn write_args(&self, cmd: &mut #krate::Cmd) {
                 #(#writes)*
             }
         }
 
-        impl #impl_generics ::hardy_redis::FromRedis for #name #ty_generics #where_clause {
+        impl #impl_generics #krate::FromRedis for #name #ty_generics #where_clause {
             fn from_redis(
-                frame: ::hardy_redis::Frame,
-            ) -> ::std::result::Result<Self, ::hardy_redis::TypeError> {
-                let mut fields: ::std::collections::HashMap<::std::string::String, ::hardy_redis::Frame> =
-                    ::hardy_redis::FromRedis::from_redis(frame)?;
+                frame: #krate::Frame,
+            ) -> ::std::result::Result<Self, #krate::TypeError> {
+                let mut fields: ::std::collections::HashMap<::std::string::String, #krate::Frame> =
+                    #krate::FromRedis::from_redis(frame)?;
                 ::std::result::Result::Ok(#name { #(#reads),* })
             }
         }
     })
+}
+
+/// The path of the hardy-redis crate: `#[redis(crate = "...")]`, else `::hardy_redis`.
+fn crate_path(attrs: &[Attribute]) -> syn::Result<Path> {
+    let mut krate: Path = syn::parse_quote!(::hardy_redis);
+    for attr in attrs.iter().filter(|a| a.path().is_ident("redis")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                krate = meta.value()?.parse::<LitStr>()?.parse()?;
+                Ok(())
+            } else {
+                Err(meta.error("unknown attribute on the struct; expected `crate = \"path\"`"))
+            }
+        })?;
+    }
+    Ok(krate)
+}
+
+/// A field's hash field name from `#[redis(rename = "...")]`, if it has one.
+fn field_name(attrs: &[Attribute]) -> syn::Result<Option<String>> {
+    let mut name = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("redis")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                name = Some(meta.value()?.parse::<LitStr>()?.value());
+                Ok(())
+            } else {
+                Err(meta.error("unknown attribute on a field; expected `rename = \"name\"`"))
+            }
+        })?;
+    }
+    Ok(name)
 }
 
 /// Whether the type is spelled `Option<..>` (or a path ending in it).

@@ -60,3 +60,29 @@ async fn derived_struct_round_trips_through_hset_and_hgetall_over_resp3() {
 async fn derived_struct_round_trips_through_hset_and_hgetall_over_resp2() {
     round_trip(Protocol::Resp2).await;
 }
+
+#[derive(Debug, PartialEq, RedisHash)]
+struct Renamed {
+    #[redis(rename = "e-mail")]
+    email: String,
+    #[redis(rename = "nick")]
+    nickname: Option<String>,
+}
+
+#[actix_rt::test]
+async fn renamed_fields_use_their_hash_field_names() {
+    let server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(Config::from_url(&server.url()).unwrap())
+        .await
+        .unwrap();
+    let value = Renamed {
+        email: "ada@example.com".into(),
+        nickname: Some("ada".into()),
+    };
+    redis.hset("r:1", &value).await.unwrap();
+    assert!(redis.hexists("r:1", "e-mail").await.unwrap());
+    assert!(redis.hexists("r:1", "nick").await.unwrap());
+    assert!(!redis.hexists("r:1", "email").await.unwrap());
+    let back: Renamed = redis.hgetall("r:1").await.unwrap();
+    assert_eq!(back, value);
+}

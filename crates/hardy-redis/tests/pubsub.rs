@@ -355,3 +355,49 @@ async fn a_push_handler_receives_client_tracking_invalidations_on_resp3() {
     let keys = push.0[1].as_slice().expect("the invalidated keys");
     assert_eq!(keys[0].as_str(), Some("cached"));
 }
+
+async fn frozen_server_is_noticed(protocol: Protocol) {
+    let server = RedisServer::start().expect("redis-server");
+    let watched = config(&server)
+        .protocol(protocol)
+        .health_check(Duration::from_millis(100))
+        .command_timeout(Duration::from_millis(300))
+        .connect_timeout(Duration::from_millis(300));
+    let pubsub = PubSub::start(watched);
+    let mut sub = pubsub.subscribe(["news"]).await.unwrap();
+
+    server.pause().unwrap();
+    let told = tokio::time::timeout(PATIENCE, sub.next()).await;
+    server.resume().unwrap();
+    assert_eq!(
+        told.expect("a frozen server must be noticed by the health check"),
+        Some(Event::Disconnected)
+    );
+    assert_eq!(next(&mut sub).await, Some(Event::Subscribed));
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    assert_eq!(redis.publish("news", "back").await.unwrap(), 1);
+    assert_eq!(next_payload(&mut sub).await, "back");
+}
+
+#[actix_rt::test]
+async fn the_health_check_notices_a_frozen_server_on_a_subscribed_resp2_link() {
+    frozen_server_is_noticed(Protocol::Resp2).await;
+}
+
+#[actix_rt::test]
+async fn the_health_check_notices_a_frozen_server_on_a_subscribed_resp3_link() {
+    frozen_server_is_noticed(Protocol::Resp3).await;
+}
+
+#[actix_rt::test]
+async fn the_health_check_keeps_a_quiet_subscribed_link_up() {
+    let server = RedisServer::start().expect("redis-server");
+    let pubsub = PubSub::start(config(&server).health_check(Duration::from_millis(20)));
+    let mut sub = pubsub.subscribe(["quiet"]).await.unwrap();
+    // Many probes come and go while nothing is published: each pong is matched, none
+    // times out, and the subscriber sees no outage.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    redis.publish("quiet", "still here").await.unwrap();
+    assert_eq!(next_payload(&mut sub).await, "still here");
+}

@@ -4,6 +4,7 @@
 //! One actor is one task on one thread; partitioning is how a hot actor scales over cores
 //! while each key keeps its order (the same key always reaches the same partition).
 
+use std::any::TypeId;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
@@ -88,6 +89,17 @@ impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
         ChildId::from(format!("partition-{i}"))
     }
 
+    /// Partitions that are themselves supervisors (e.g. one `DynamicSupervisor` per
+    /// arbiter) are declared as supervisors: they get an infinite shutdown, so their own
+    /// children's shutdowns are not cut short, and introspection counts them as such.
+    fn kind() -> ChildKind {
+        if TypeId::of::<A>() == TypeId::of::<Supervisor>() {
+            ChildKind::Supervisor
+        } else {
+            ChildKind::Worker
+        }
+    }
+
     fn specs(&self) -> Vec<ChildSpec> {
         (0..self.partitions)
             .map(|i| {
@@ -101,7 +113,7 @@ impl<A: Actor<Context = Context<A>>> PartitionSupervisor<A> {
                     arbiter,
                     cell: self.cells[i].clone(),
                 };
-                ChildSpec::from_start(Self::partition_id(i), ChildKind::Worker, Arc::new(start))
+                ChildSpec::from_start(Self::partition_id(i), Self::kind(), Arc::new(start))
             })
             .collect()
     }

@@ -287,3 +287,26 @@ async fn partition_child_panic_on_another_thread_is_restarted_and_still_routed()
     parts.stop().await;
     arbiter.stop();
 }
+
+#[actix_rt::test]
+async fn partitions_that_are_supervisors_are_declared_as_supervisors() {
+    let shards = PartitionSupervisor::new(2, |index| Ok(Shard { index }))
+        .start()
+        .await
+        .unwrap();
+    let counts = shards.supervisor().count_children().await.unwrap();
+    assert_eq!((counts.workers, counts.supervisors), (2, 0));
+    shards.stop().await;
+
+    let nested = PartitionSupervisor::new(3, |_| {
+        DynamicSupervisor::new(|index: usize| Ok(Shard { index }))
+            .build()
+            .map_err(StartError::from)
+    })
+    .start()
+    .await
+    .unwrap();
+    let counts = nested.supervisor().count_children().await.unwrap();
+    assert_eq!((counts.workers, counts.supervisors), (0, 3));
+    nested.stop().await;
+}

@@ -125,10 +125,13 @@ async fn measure(
     redis_pid: Option<u32>,
     show_cpu: bool,
 ) -> Step {
-    service.sim.set_rate(rate);
+    let sim = service
+        .sim()
+        .expect("the bench starts the instance that runs the feed");
+    sim.set_rate(rate);
     tokio::time::sleep(warm).await;
     let dropped0 = service.queue.stats().dropped;
-    let sent0 = service.sim.stats().updates;
+    let sent0 = sim.stats().updates;
     let stored0 = service.queue.stats().stored;
     let start = tally.borrow().clone();
     let (cpu0, redis0) = cpu_ticks(redis_pid);
@@ -136,7 +139,7 @@ async fn measure(
     tokio::time::sleep(hold).await;
     let secs = t0.elapsed().as_secs_f64();
     let end = tally.borrow().clone();
-    let sent1 = service.sim.stats().updates;
+    let sent1 = sim.stats().updates;
     let (cpu1, redis1) = cpu_ticks(redis_pid);
     let mut lat = end.latencies_us[start.latencies_us.len()..].to_vec();
     lat.sort_unstable();
@@ -175,6 +178,8 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     config.sim.bursts = false;
     config.sim.malformed_every = 0;
     config.sim.disconnect_every_s = 0;
+    // One instance: the in-process path, as the figures in docs/benchmarks.md were taken.
+    config.fanout = false;
     config.queue_bound = 100_000;
     let service = Service::start(config).await?;
     let (tx, mut tally) = watch::channel(Tally::default());

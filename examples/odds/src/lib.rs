@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod fanout;
 pub mod feed;
 pub mod hub;
 pub mod model;

@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use hardy_odds::{Service, ServiceConfig};
 
-const USAGE: &str =
-    "usage: hardy-odds [--port N] [--matches M] [--rate R] [--for SECONDS] [--no-faults]";
+const USAGE: &str = "usage: hardy-odds [--port N] [--matches M] [--rate R] [--for SECONDS] \
+     [--no-faults] [--no-fanout] [--join REDIS_URL]
+
+  --join REDIS_URL  a second instance: use the Redis of a running one (it prints its URL);
+                    no feed, no redis-server of its own; its browsers see every match
+                    through Redis Pub/Sub
+  --no-fanout       the in-process path only (no Redis Pub/Sub between instances)";
 
 struct Args {
     config: ServiceConfig,
@@ -47,6 +52,8 @@ fn parse() -> Result<Args, String> {
                 let s: u64 = value("--for")?.parse().map_err(|e| format!("--for: {e}"))?;
                 run_for = Some(Duration::from_secs(s));
             }
+            "--join" => config.join = Some(value("--join")?),
+            "--no-fanout" => config.fanout = false,
             "--no-faults" => {
                 config.sim.malformed_every = 0;
                 config.sim.disconnect_every_s = 0;
@@ -54,6 +61,11 @@ fn parse() -> Result<Args, String> {
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
+    }
+    if config.join.is_some() && !config.fanout {
+        return Err(format!(
+            "--join needs the fan-out: drop --no-fanout\n{USAGE}"
+        ));
     }
     if config.sim.matches == 0 {
         return Err("--matches must be at least 1".into());
@@ -106,6 +118,18 @@ async fn main() -> ExitCode {
         "hardy-odds: the live odds dashboard is at {}",
         service.url()
     );
+    if service.config().join.is_some() {
+        println!(
+            "  joined the Redis at {}: odds come from the instance that runs the feed, \
+             through Redis Pub/Sub",
+            service.redis_url()
+        );
+    } else if service.config().fanout {
+        println!(
+            "  a second instance sharing this Redis: hardy-odds --port 0 --join {}",
+            service.redis_url()
+        );
+    }
     println!("  (Ctrl-C to stop)");
     let until = async {
         match args.run_for {

@@ -23,6 +23,8 @@ pub enum Process {
     Restarting,
     /// Could not be started again (see the log).
     Failed,
+    /// Another instance owns it (this one joined its Redis).
+    External,
 }
 
 /// The demo's `redis-server`; cheap to clone.
@@ -47,6 +49,21 @@ impl RedisOwner {
         })
     }
 
+    /// A Redis this instance does not own (it joined another instance's): it is never
+    /// killed or restarted from here.
+    pub fn external(url: impl Into<String>) -> RedisOwner {
+        RedisOwner {
+            url: url.into(),
+            server: Arc::new(Mutex::new(None)),
+            process: Arc::new(Mutex::new(Process::External)),
+        }
+    }
+
+    /// Whether this instance owns the `redis-server` process.
+    pub fn owned(&self) -> bool {
+        self.process() != Process::External
+    }
+
     /// `redis://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
         &self.url
@@ -58,7 +75,10 @@ impl RedisOwner {
     }
 
     fn set(&self, p: Process) {
-        *self.process.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        let mut process = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        if *process != Process::External {
+            *process = p;
+        }
     }
 
     /// Kills the server (`SIGKILL`) and waits for it to be gone. Blocks.

@@ -1,5 +1,10 @@
 //! The service assembled: redis-server, feed simulator, supervision tree, web server and
 //! the status ticker. `main` and the tests start it the same way.
+//!
+//! Two roles: the first instance owns the `redis-server` and the feed (simulator, client
+//! and match workers); an instance started with [`ServiceConfig::join`] uses that Redis
+//! and only serves browsers, which see every match through the Pub/Sub fan-out
+//! ([`crate::fanout`]).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -8,6 +13,7 @@ use std::time::{Duration, Instant};
 use hardy_connection::StateWatch;
 use hardy_redis::{Config, Redis};
 
+use crate::fanout::{Fanout, FanoutParts};
 use crate::feed::FeedClient;
 use crate::hub::Hub;
 use crate::queue::StorageQueue;
@@ -16,7 +22,7 @@ use crate::simulator::{SimConfig, Simulator};
 use crate::stats::Stats;
 use crate::status::{worker_restarts, LinkView, Status};
 use crate::storage::Storage;
-use crate::tree::{Matches, Tree, TreeSpec};
+use crate::tree::{FanoutFactory, Matches, Tree, TreeSpec};
 use crate::web;
 use crate::worker::Shared;
 
@@ -37,6 +43,15 @@ pub struct ServiceConfig {
     pub feed_outage: Duration,
     /// How often the status is taken and pushed to browsers.
     pub status_every: Duration,
+    /// Join the Redis another instance owns (its `redis://` URL) instead of starting one.
+    /// Such an instance runs no feed and no match workers: it serves browsers, and its
+    /// odds come through the Pub/Sub fan-out. Needs `fanout`.
+    pub join: Option<String>,
+    /// Fan updates out to the other instances sharing the Redis, through Redis Pub/Sub
+    /// (default on; off: the in-process path only).
+    pub fanout: bool,
+    /// This instance's id in the fan-out (empty: a random one).
+    pub instance: String,
 }
 
 impl Default for ServiceConfig {
@@ -49,6 +64,9 @@ impl Default for ServiceConfig {
             redis_downtime: Duration::from_secs(4),
             feed_outage: Duration::from_secs(3),
             status_every: Duration::from_secs(1),
+            join: None,
+            fanout: true,
+            instance: String::new(),
         }
     }
 }
@@ -67,12 +85,13 @@ pub struct Service {
     pub redis: Redis,
     /// The feed connection's state.
     pub feed_state: StateWatch,
-    /// The feed simulator.
-    pub sim: Arc<Simulator>,
     /// The demo's redis-server.
     pub redis_server: RedisOwner,
     /// The latest status (taken every `status_every`).
     pub status: Arc<Mutex<Option<Status>>>,
+    /// The fan-out across instances (`None` when off).
+    pub fanout: Option<FanoutParts>,
+    sim: Option<Arc<Simulator>>,
     config: ServiceConfig,
     tree: Option<Tree>,
     http: actix_web::dev::ServerHandle,
@@ -85,15 +104,31 @@ pub struct Service {
 pub type StartError = Box<dyn std::error::Error>;
 
 impl Service {
-    /// Starts everything: redis-server, the simulator, the tree, the web server.
-    pub async fn start(config: ServiceConfig) -> Result<Service, StartError> {
-        let redis_server = tokio::task::spawn_blocking(RedisOwner::start).await??;
-        let sim = Arc::new(Simulator::start(config.sim.clone())?);
+    /// Starts everything: redis-server, the simulator, the tree, the web server (for a
+    /// joining instance: the tree without the feed, and the web server).
+    pub async fn start(mut config: ServiceConfig) -> Result<Service, StartError> {
+        if config.join.is_some() && !config.fanout {
+            return Err(
+                "an instance that joins another's Redis needs the fan-out on: its \
+                        browsers' odds come through Redis Pub/Sub"
+                    .into(),
+            );
+        }
+        if config.instance.is_empty() {
+            config.instance = format!("{:08x}", rand::random::<u32>());
+        }
+        let (redis_server, sim) = match &config.join {
+            Some(url) => (RedisOwner::external(url.clone()), None),
+            None => (
+                tokio::task::spawn_blocking(RedisOwner::start).await??,
+                Some(Arc::new(Simulator::start(config.sim.clone())?)),
+            ),
+        };
         let redis_config = Config::from_url(redis_server.url())?
             .backoff(Duration::from_millis(100), 2.0, Duration::from_secs(1))
             .command_timeout(Duration::from_secs(2))
             .connect_timeout(Duration::from_secs(1));
-        let (redis_spec, redis) = hardy_redis::child_spec("redis", redis_config);
+        let (redis_spec, redis) = hardy_redis::child_spec("redis", redis_config.clone());
         let stats = Arc::new(Stats::default());
         let hub = Hub::new();
         let queue = StorageQueue::new(config.queue_bound);
@@ -109,20 +144,38 @@ impl Service {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let (fanout, fanout_spec) = if config.fanout {
+            let (pubsub_spec, pubsub) = hardy_redis::pubsub::child_spec("pubsub", redis_config);
+            let parts = FanoutParts {
+                instance: config.instance.as_str().into(),
+                hub: hub.clone(),
+                redis: redis.clone(),
+                pubsub,
+                stats: Arc::default(),
+            };
+            let p = parts.clone();
+            let factory: FanoutFactory = Box::new(move || Fanout::new(p.clone()));
+            (Some(parts), Some((pubsub_spec, factory)))
+        } else {
+            (None, None)
+        };
+        let feed = sim.as_ref().map(|sim| {
+            let (feed_addr, m, s, w) = (
+                sim.addr(),
+                matches.clone(),
+                shared.clone(),
+                feed_state.clone(),
+            );
+            Box::new(move || FeedClient::new(feed_addr, m.clone(), s.clone()).actor(w.clone()))
+                as Box<dyn Fn() -> crate::feed::FeedActor + Send + Sync>
+        });
         let (q, r) = (queue.clone(), redis.clone());
-        let (feed_addr, m, s, w) = (
-            sim.addr(),
-            matches.clone(),
-            shared.clone(),
-            feed_state.clone(),
-        );
         let tree = Tree::start(
             TreeSpec {
                 redis: redis_spec,
                 storage: Box::new(move || Storage::new(q.clone(), r.clone())),
-                feed: Box::new(move || {
-                    FeedClient::new(feed_addr, m.clone(), s.clone()).actor(w.clone())
-                }),
+                fanout: fanout_spec,
+                feed,
                 partitions,
             },
             &matches,
@@ -148,9 +201,10 @@ impl Service {
             matches,
             redis,
             feed_state,
-            sim,
             redis_server,
             status,
+            fanout,
+            sim,
             config,
             tree: Some(tree),
             http,
@@ -160,6 +214,16 @@ impl Service {
         };
         service.ticker = Some(service.start_ticker());
         Ok(service)
+    }
+
+    /// The feed simulator, on the instance that runs the feed (`None` on one that joined).
+    pub fn sim(&self) -> Option<&Arc<Simulator>> {
+        self.sim.as_ref()
+    }
+
+    /// The Redis URL this instance uses (`--join` it to run a second instance).
+    pub fn redis_url(&self) -> &str {
+        self.redis_server.url()
     }
 
     /// `http://127.0.0.1:PORT/`.
@@ -200,7 +264,7 @@ impl Service {
                 tick.tick().await;
                 let tree = probe.view().await;
                 let status = parts.status(tree, Some(last));
-                last = (Instant::now(), status.stats.published);
+                last = (Instant::now(), status.pushed);
                 if let Ok(json) = serde_json::to_string(&status) {
                     hub.send("status", &json);
                 }
@@ -234,7 +298,8 @@ pub(crate) struct Parts {
     feed: StateWatch,
     redis: Redis,
     server: RedisOwner,
-    sim: Arc<Simulator>,
+    sim: Option<Arc<Simulator>>,
+    fanout: Option<FanoutParts>,
 }
 
 impl Parts {
@@ -248,16 +313,19 @@ impl Parts {
             redis: s.redis.clone(),
             server: s.redis_server.clone(),
             sim: s.sim.clone(),
+            fanout: s.fanout.clone(),
         }
     }
 
     fn status(&self, tree: Option<crate::tree::TreeView>, since: Option<(Instant, u64)>) -> Status {
         let stats = self.stats.snapshot();
+        let fanout = self.fanout.as_ref().map(FanoutParts::view);
+        let pushed = stats.published + fanout.as_ref().map_or(0, |f| f.received);
         let updates_per_s = match since {
-            Some((at, published)) => {
+            Some((at, before)) => {
                 let secs = at.elapsed().as_secs_f64();
                 if secs > 0.0 {
-                    (stats.published.saturating_sub(published)) as f64 / secs
+                    (pushed.saturating_sub(before)) as f64 / secs
                 } else {
                     0.0
                 }
@@ -270,10 +338,12 @@ impl Parts {
             updates_per_s,
             stats,
             queue: self.queue.stats(),
-            feed: LinkView::of(&self.feed.get()),
+            feed: self.sim.as_ref().map(|_| LinkView::of(&self.feed.get())),
             redis: LinkView::of(&self.redis.state().get()),
             redis_process: self.server.process(),
-            sim: self.sim.stats(),
+            sim: self.sim.as_ref().map(|s| s.stats()).unwrap_or_default(),
+            fanout,
+            pushed,
             worker_restarts: tree.as_ref().map_or(0, worker_restarts),
             tree,
         }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::fanout::FanoutView;
 use crate::queue::QueueStats;
 use crate::redis_owner::Process;
 use crate::simulator::SimStats;
@@ -45,18 +46,23 @@ pub struct Status {
     pub matches: usize,
     /// Updates pushed to browsers per second, over the last second.
     pub updates_per_s: f64,
+    /// Updates pushed to browsers so far: published by local workers, plus received from
+    /// other instances.
+    pub pushed: u64,
     /// The counters.
     pub stats: StatsSnapshot,
     /// The storage queue.
     pub queue: QueueStats,
-    /// The feed connection.
-    pub feed: LinkView,
+    /// The feed connection (`None` on an instance that runs no feed).
+    pub feed: Option<LinkView>,
     /// The Redis connection.
     pub redis: LinkView,
     /// The demo's `redis-server` process.
     pub redis_process: Process,
     /// What the simulator sent.
     pub sim: SimStats,
+    /// The fan-out across instances (`None` when off).
+    pub fanout: Option<FanoutView>,
     /// Restarts of match workers, summed over the tree.
     pub worker_restarts: u32,
     /// The supervision tree.
@@ -66,13 +72,23 @@ pub struct Status {
 impl Status {
     /// The terminal's status line.
     pub fn line(&self) -> String {
+        let fanout = match &self.fanout {
+            Some(f) => format!(
+                " · pubsub {} (out {}, in {}, lost {})",
+                f.pubsub.state,
+                f.published,
+                f.received,
+                f.unpublished + f.overflowed
+            ),
+            None => String::new(),
+        };
         format!(
             "[odds] {} matches · {:.0} updates/s · {} worker restarts · feed {} · redis {} · \
-             queue {}/{} (dropped {}, stored {}) · malformed {}",
+             queue {}/{} (dropped {}, stored {}) · malformed {}{fanout}",
             self.matches,
             self.updates_per_s,
             self.worker_restarts,
-            self.feed.state,
+            self.feed.as_ref().map_or("none", |f| f.state),
             self.redis.state,
             self.queue.depth,
             self.queue.bound,

@@ -13,19 +13,20 @@
 //!
 //! Kept in one file so that the service follows the supervisor's API in one place.
 //! [`Matches`] is the match registry: it routes each update to its match's worker,
-//! starting the worker on the first one, and finds the worker again after a restart of its
-//! partition (the handles of a dynamic or partition supervisor do not follow restarts of
-//! that supervisor yet, so the registry resolves them through the root each time the
-//! partition changes).
+//! starting the worker on the first one. It holds one [`DynamicRef`] per partition, made
+//! before the tree starts from the partition supervisor's [`PartitionRef`]: those handles
+//! follow every incarnation of the partition (and of `matches` above it), so a restarted
+//! partition is reached through the same handle and its matches are started again on
+//! their next update.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use actix::prelude::*;
 use hardy_supervisor::{
-    ChildRef, ChildSpec, ChildStatus, DynamicSupervisor, Error, PartitionSupervisor, Pid, Strategy,
-    Supervisor, SupervisorRef, SupervisorTree,
+    ChildRef, ChildSpec, ChildStatus, DynamicRef, DynamicSupervisor, Error, PartitionSupervisor,
+    Pid, Strategy, Supervisor, SupervisorRef, SupervisorTree,
 };
 use serde::Serialize;
 
@@ -36,14 +37,20 @@ use crate::worker::{Crash, GetOdds, MatchArgs, MatchWorker, Shared};
 /// The most updates kept for a match whose worker is being started.
 const START_BUFFER: usize = 10_000;
 
+/// Builds the fan-out actor.
+pub type FanoutFactory = Box<dyn Fn() -> crate::fanout::Fanout + Send + Sync>;
+
 /// What the root supervisor starts, besides the match partitions.
 pub struct TreeSpec {
     /// The Redis connection's spec (from `hardy_redis::child_spec`).
     pub redis: ChildSpec,
     /// Builds the storage actor.
     pub storage: Box<dyn Fn() -> crate::storage::Storage + Send + Sync>,
-    /// Builds the feed client actor.
-    pub feed: Box<dyn Fn() -> crate::feed::FeedActor + Send + Sync>,
+    /// The Redis Pub/Sub connection's spec (from `hardy_redis::pubsub::child_spec`) and
+    /// the builder of the fan-out actor; `None`: the in-process path only.
+    pub fanout: Option<(ChildSpec, FanoutFactory)>,
+    /// Builds the feed client actor; `None` for an instance that only serves browsers.
+    pub feed: Option<Box<dyn Fn() -> crate::feed::FeedActor + Send + Sync>>,
     /// How many partitions (threads) the match workers are spread over.
     pub partitions: usize,
 }
@@ -61,25 +68,38 @@ impl Tree {
             .map(|_| Arbiter::new())
             .collect();
         let template = matches.inner.template.clone();
-        let partition = Arc::new(
-            PartitionSupervisor::new(arbiters.len(), move |_| {
-                template.build().map_err(hardy_supervisor::StartError::from)
-            })
-            .name("matches")
-            .intensity(20, Duration::from_secs(10))
-            .spread_over(arbiters.iter().map(Arbiter::handle).collect()),
+        let (partitions_spec, partitions) = PartitionSupervisor::new(arbiters.len(), move |_| {
+            template.build().map_err(hardy_supervisor::StartError::from)
+        })
+        .name("matches")
+        .intensity(20, Duration::from_secs(10))
+        .spread_over(arbiters.iter().map(Arbiter::handle).collect())
+        .child_spec("matches");
+        matches.attach(
+            (0..partitions.partitions())
+                .map(|i| {
+                    let part = SupervisorRef::from_child_ref(partitions.nth(i).clone());
+                    matches.inner.template.handle(part)
+                })
+                .collect(),
         );
-        let (storage, feed) = (spec.storage, spec.feed);
-        let root = Supervisor::builder()
+        let storage = spec.storage;
+        let mut root = Supervisor::builder()
             .name("odds")
             .strategy(Strategy::OneForOne)
             .intensity(20, Duration::from_secs(10))
             .child(spec.redis)
-            .child(ChildSpec::worker("storage", move || Ok(storage())))
-            .child(ChildSpec::supervisor("matches", move || partition.build()))
-            .child(ChildSpec::worker("feed", move || Ok(feed())))
-            .start()?;
-        matches.attach(root.clone(), arbiters.len());
+            .child(ChildSpec::worker("storage", move || Ok(storage())));
+        if let Some((pubsub, fanout)) = spec.fanout {
+            root = root
+                .child(pubsub)
+                .child(ChildSpec::worker("fanout", move || Ok(fanout())));
+        }
+        root = root.child(partitions_spec);
+        if let Some(feed) = spec.feed {
+            root = root.child(ChildSpec::worker("feed", move || Ok(feed())));
+        }
+        let root = root.start()?;
         Ok(Tree { root, arbiters })
     }
 
@@ -134,7 +154,7 @@ enum Entry {
 struct Inner {
     template: Arc<DynamicSupervisor<MatchWorker, MatchArgs>>,
     shared: Shared,
-    root: Mutex<Option<(SupervisorRef, usize)>>,
+    partitions: OnceLock<Vec<DynamicRef<MatchWorker, MatchArgs>>>,
     table: Mutex<HashMap<u32, (Fixture, Entry)>>,
 }
 
@@ -207,14 +227,16 @@ impl Matches {
             inner: Arc::new(Inner {
                 template: Arc::new(template),
                 shared,
-                root: Mutex::new(None),
+                partitions: OnceLock::new(),
                 table: Mutex::default(),
             }),
         }
     }
 
-    fn attach(&self, root: SupervisorRef, partitions: usize) {
-        *self.inner.root.lock().unwrap_or_else(|p| p.into_inner()) = Some((root, partitions));
+    fn attach(&self, partitions: Vec<DynamicRef<MatchWorker, MatchArgs>>) {
+        if self.inner.partitions.set(partitions).is_err() {
+            tracing::error!("a match registry serves one tree; the second one is ignored");
+        }
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u32, (Fixture, Entry)>> {
@@ -264,8 +286,7 @@ impl Matches {
             fixture,
             shared: self.inner.shared.clone(),
         };
-        let started = self.dynamic_for(id).await;
-        let started = match started {
+        let started = match self.dynamic_for(id) {
             Ok(dynamic) => dynamic.start_child(args).await,
             Err(e) => Err(e),
         };
@@ -299,28 +320,11 @@ impl Matches {
         }
     }
 
-    /// The dynamic supervisor of the partition that serves `match_id`, as it is now.
-    async fn dynamic_for(
-        &self,
-        match_id: u32,
-    ) -> Result<hardy_supervisor::DynamicRef<MatchWorker, MatchArgs>, Error> {
-        let (root, partitions) = self
-            .inner
-            .root
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(Error::SupervisorDown)?;
-        let matches = root.child_ref::<Supervisor>("matches").await?;
-        let matches = matches
-            .addr()
-            .ok_or_else(|| Error::Restarting("matches".into()))?;
-        let id = PartitionSupervisor::<Supervisor>::partition_id(match_id as usize % partitions);
-        let part = SupervisorRef::from_addr(matches)
-            .child_ref::<Supervisor>(id.clone())
-            .await?;
-        let part = part.addr().ok_or(Error::Restarting(id))?;
-        Ok(self.inner.template.handle(SupervisorRef::from_addr(part)))
+    /// The dynamic supervisor of the partition that serves `match_id` (a handle that
+    /// follows the partition's restarts).
+    fn dynamic_for(&self, match_id: u32) -> Result<DynamicRef<MatchWorker, MatchArgs>, Error> {
+        let partitions = self.inner.partitions.get().ok_or(Error::SupervisorDown)?;
+        Ok(partitions[match_id as usize % partitions.len()].clone())
     }
 
     /// Crashes a match's worker (the dashboard's button). False when it has none running.

@@ -41,8 +41,8 @@ pub struct AppState {
     pub status: Arc<Mutex<Option<Status>>>,
     /// The match registry.
     pub matches: Matches,
-    /// The feed simulator.
-    pub sim: Arc<Simulator>,
+    /// The feed simulator (`None` on an instance that joined another's Redis).
+    pub sim: Option<Arc<Simulator>>,
     /// The demo's redis-server.
     pub redis_server: RedisOwner,
     /// The Redis connection.
@@ -117,6 +117,11 @@ async fn status(state: web::Data<AppState>) -> impl Responder {
 
 #[post("/api/matches/{id}/crash")]
 async fn crash(state: web::Data<AppState>, id: web::Path<u32>) -> impl Responder {
+    if state.sim.is_none() {
+        return HttpResponse::Conflict().json(serde_json::json!({
+            "error": "this instance runs no match worker (it joined another instance's Redis): use that instance's dashboard"
+        }));
+    }
     if state.matches.crash(*id) {
         HttpResponse::Accepted().json(serde_json::json!({"crashed": *id}))
     } else {
@@ -134,19 +139,36 @@ struct MalformedQuery {
 
 #[post("/api/feed/malformed")]
 async fn malformed(state: web::Data<AppState>, q: web::Query<MalformedQuery>) -> impl Responder {
-    state.sim.inject(q.kind, q.match_id);
+    let Some(sim) = &state.sim else {
+        return no_feed();
+    };
+    sim.inject(q.kind, q.match_id);
     HttpResponse::Accepted().json(serde_json::json!({"sent": q.kind}))
+}
+
+fn no_feed() -> HttpResponse {
+    HttpResponse::Conflict().json(serde_json::json!({
+        "error": "this instance runs no feed (it joined another instance's Redis): use that instance's dashboard"
+    }))
 }
 
 #[post("/api/feed/cut")]
 async fn cut_feed(state: web::Data<AppState>) -> impl Responder {
-    state.sim.cut(state.feed_outage);
+    let Some(sim) = &state.sim else {
+        return no_feed();
+    };
+    sim.cut(state.feed_outage);
     HttpResponse::Accepted()
         .json(serde_json::json!({"outage_ms": state.feed_outage.as_millis() as u64}))
 }
 
 #[post("/api/redis/kill")]
 async fn kill_redis(state: web::Data<AppState>) -> impl Responder {
+    if !state.redis_server.owned() {
+        return HttpResponse::Conflict().json(serde_json::json!({
+            "error": "this instance does not own redis-server (it joined another instance's): use that instance's dashboard"
+        }));
+    }
     if state.redis_server.kill_and_restart(state.redis_downtime) {
         HttpResponse::Accepted()
             .json(serde_json::json!({"downtime_ms": state.redis_downtime.as_millis() as u64}))

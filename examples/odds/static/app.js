@@ -28,6 +28,20 @@ function toast(text) {
   toast.timer = setTimeout(() => (el.textContent = ""), 4000);
 }
 
+// An instance that joined another's Redis runs no feed and no worker: its odds come
+// through Redis Pub/Sub, and the fault buttons belong to the instance with the feed.
+function joined() {
+  return document.body.dataset.role === "joined";
+}
+
+function setRole(role) {
+  if (document.body.dataset.role === role) return;
+  document.body.dataset.role = role;
+  if (role !== "joined") return;
+  $(".controls .hint").textContent = "this instance joined another's Redis: break things on the instance that runs the feed";
+  for (const l of document.querySelectorAll(".badge.worker .label")) l.textContent = "remote";
+}
+
 function card(id) {
   let el = document.getElementById(`match-${id}`);
   if (el) return el;
@@ -44,7 +58,7 @@ function card(id) {
       <div class="price away"><span class="l">2</span><span class="o">–</span></div>
     </div>
     <div class="foot">
-      <span class="badge worker" data-state="unknown"><span class="dot"></span><span class="label">waiting</span></span>
+      <span class="badge worker" data-state="unknown"><span class="dot"></span><span class="label">${joined() ? "remote" : "waiting"}</span></span>
       <span>seq <span class="seq num">0</span></span>
       <span>restarts <span class="restarts num">0</span></span>
       <button class="crash" title="Crash this match's worker">crash</button>
@@ -146,7 +160,13 @@ function applyStatus(s) {
   setState("#feed-state", linkState(s.feed), "#feed-detail");
   setState("#redis-state", linkState(s.redis, s.redis_process), "#redis-detail");
   $("#updates-rate").textContent = Math.round(s.updates_per_s).toLocaleString();
-  $("#updates-total").textContent = `${s.matches} matches · ${s.stats.published.toLocaleString()} published`;
+  const fo = s.fanout;
+  setRole(s.feed ? "feed" : "joined");
+  $("#updates-total").textContent = `${s.matches} matches · ${s.stats.published.toLocaleString()} published` +
+    (fo ? ` · ${fo.received.toLocaleString()} from other instances` : "");
+  $("#instance").textContent = fo
+    ? `instance ${fo.instance} · ${s.feed ? "runs the feed" : "joined: odds via Redis Pub/Sub"} · Pub/Sub ${fo.pubsub.state}`
+    : "single instance";
   $("#queue-depth").textContent = s.queue.depth.toLocaleString();
   const pct = Math.min(100, (100 * s.queue.depth) / s.queue.bound);
   const fill = $("#queue-fill");

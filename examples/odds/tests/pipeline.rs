@@ -189,7 +189,7 @@ async fn a_cut_feed_reconnects_with_backoff_and_updates_resume() {
     let (service, mut sse) = start(config).await;
     let mut changes = service.feed_state.changes();
 
-    service.sim.cut(service.config().feed_outage);
+    common::sim(&service).cut(service.config().feed_outage);
     common::within(LIMIT, "the feed backing off", async {
         while !matches!(changes.recv().await, Ok(ConnState::Backoff { .. })) {}
     })
@@ -216,11 +216,11 @@ async fn malformed_messages_are_counted_and_crash_only_the_worker_they_target() 
     let (service, mut sse) = start(common::config()).await;
     let pids: Vec<Option<u64>> = (1..=MATCHES).map(|m| service.matches.pid(m)).collect();
     for _ in 0..3 {
-        service.sim.inject(Malformed::BrokenXml, Some(3));
+        common::sim(&service).inject(Malformed::BrokenXml, Some(3));
     }
-    service.sim.inject(Malformed::UnknownMatch, None);
-    service.sim.inject(Malformed::UnknownMatch, None);
-    service.sim.inject(Malformed::OutOfRange, Some(12));
+    common::sim(&service).inject(Malformed::UnknownMatch, None);
+    common::sim(&service).inject(Malformed::UnknownMatch, None);
+    common::sim(&service).inject(Malformed::OutOfRange, Some(12));
 
     until(LIMIT, "every malformed message counted", || {
         let s = service.stats.snapshot();
@@ -238,7 +238,7 @@ async fn malformed_messages_are_counted_and_crash_only_the_worker_they_target() 
     .await;
 
     let stats = service.stats.snapshot();
-    let sent = service.sim.stats();
+    let sent = common::sim(&service).stats();
     assert_eq!(
         (stats.broken_xml, stats.unknown_match, stats.out_of_range),
         (3, 2, 1)
@@ -259,5 +259,35 @@ async fn malformed_messages_are_counted_and_crash_only_the_worker_they_target() 
         vec![],
         "a match other than 12 missed an update"
     );
+    service.stop().await;
+}
+
+#[actix_rt::test]
+async fn after_a_restart_of_the_partitions_every_match_gets_a_new_worker_through_the_same_handles()
+{
+    let (service, mut sse) = start(common::config()).await;
+    let pids: Vec<Option<u64>> = (1..=MATCHES).map(|m| service.matches.pid(m)).collect();
+    let root = service.tree().root().clone();
+
+    // The whole `matches` subtree goes and comes back: new partitions, no workers. The
+    // registry's handles were made before the tree started and are not renewed.
+    root.terminate_child("matches")
+        .await
+        .expect("terminate matches");
+    root.restart_child("matches")
+        .await
+        .expect("restart matches");
+    until(LIMIT, "every match on a new worker", || {
+        (1..=MATCHES).all(|m| {
+            let pid = service.matches.pid(m);
+            pid.is_some() && pid != pids[m as usize - 1]
+        })
+    })
+    .await;
+    let at = sse.now();
+    sse.wait(LIMIT, "every match updating again", |s| {
+        (1..=MATCHES).all(|m| s.count(m) >= at.count(m) + 3)
+    })
+    .await;
     service.stop().await;
 }

@@ -6,7 +6,7 @@
 //! restart of the actor keeps the subscribers: the new incarnation resubscribes them at
 //! its first connect, like a reconnect.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use hardy_connection::{
     ConnectFuture, ConnectInfo, Connection, Ctx, ExitReason, Failure, Handle, LinkWriter, Next,
+    ProbeFuture,
 };
 use tokio::sync::oneshot;
 use tokio_util::codec::FramedRead;
@@ -66,6 +67,9 @@ pub struct PubSubConn {
     /// Whether the current link delivered a frame: its drop is worth an immediate
     /// reconnect.
     link_worked: bool,
+    /// The health check's `PING`s written on the current link, oldest first, each waiting
+    /// for its pong (`["pong", ""]` on RESP2, `PONG` on RESP3).
+    pongs: VecDeque<oneshot::Sender<()>>,
 }
 
 impl PubSubConn {
@@ -79,6 +83,7 @@ impl PubSubConn {
             waiting: HashMap::new(),
             unconfirmed: HashMap::new(),
             link_worked: false,
+            pongs: VecDeque::new(),
         }
     }
 
@@ -285,6 +290,12 @@ impl PubSubConn {
             }
             return;
         }
+        if let Frame::SimpleString(text) = frame.value() {
+            if text.eq_ignore_ascii_case(b"pong") {
+                self.on_pong();
+            }
+            return;
+        }
         let Some(parts) = frame.as_slice() else {
             return;
         };
@@ -298,6 +309,7 @@ impl PubSubConn {
             return;
         };
         match verb {
+            b"pong" => self.on_pong(),
             b"message" | b"smessage" => {
                 let kind = if verb == b"message" {
                     Kind::Channel
@@ -436,6 +448,7 @@ impl Connection for PubSubConn {
             })
         }));
         self.writer = Some(cx.writer(write));
+        self.pongs.clear();
         self.listeners.clear();
         self.waiting.clear();
         self.unconfirmed.clear();
@@ -468,6 +481,7 @@ impl Connection for PubSubConn {
     fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
         tracing::debug!(peer = %self.config.peer(), reason = %failure, "the Pub/Sub link dropped: resubscribing after the reconnect");
         self.writer = None;
+        self.pongs.clear();
         self.listeners.clear();
         self.waiting.clear();
         self.unconfirmed.clear();
@@ -482,6 +496,19 @@ impl Connection for PubSubConn {
     fn incoming(&mut self, frame: Frame, _cx: &mut Ctx<'_, Self>) {
         self.link_worked = true;
         self.incoming_frame(frame);
+    }
+
+    /// A subscribed connection still answers `PING`: a frozen server or a black-holed
+    /// link is found within the health check's deadline, and subscribers are told
+    /// `Disconnected` instead of waiting in silence for messages that cannot come.
+    fn health_check(&mut self, _cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
+        let writer = self.writer.as_ref()?;
+        writer.with_buffer(|buf| cmd("PING").write_to(buf));
+        let (tx, rx) = oneshot::channel();
+        self.pongs.push_back(tx);
+        // A link that drops first fails its pongs' senders: its own disconnect path
+        // reports that, so the probe itself has nothing to add.
+        Some(async move { rx.await.or(Ok(())) }.boxed_local())
     }
 
     fn stopped(&mut self, reason: &ExitReason) {
@@ -515,6 +542,13 @@ impl Connection for PubSubConn {
 }
 
 impl PubSubConn {
+    /// The oldest health-check `PING` was answered.
+    fn on_pong(&mut self) {
+        if let Some(waiter) = self.pongs.pop_front() {
+            let _ = waiter.send(());
+        }
+    }
+
     /// Tells every subscriber whose first subscription was confirmed that the link is
     /// down.
     fn tell_disconnected(&mut self) {

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix::{Addr, Recipient};
 use bytes::Bytes;
@@ -193,6 +194,10 @@ fn build(config: Arc<Config>, table: SharedTable, state: Option<StateWatch>) -> 
         .name(format!("redis pubsub {}", config.peer()))
         .backoff(config.backoff_policy())
         .connect_timeout(config.connect_timeout);
+    if let Some(interval) = config.health_check {
+        let deadline = config.command_timeout.unwrap_or(Duration::from_secs(5));
+        builder = builder.health_check(interval, deadline);
+    }
     if let Some(state) = state {
         builder = builder.with_state_watch(state);
     }

@@ -167,3 +167,8 @@ pub async fn start(config: ServiceConfig) -> (Service, SseClient) {
     .await;
     (service, sse)
 }
+
+/// The feed simulator of an instance that runs the feed.
+pub fn sim(service: &Service) -> &hardy_odds::simulator::Simulator {
+    service.sim().expect("this test's instance runs the feed")
+}
