@@ -1,18 +1,20 @@
-//! The client libraries under test, each behind the same three calls, with its defaults.
+//! The client libraries under test, each behind the kit's [`Client`](crate::kit::Client)
+//! with its defaults (fred with a reconnect policy, since it has none by default).
 //!
-//! Replies are taken raw (a frame, a `redis::Value`), so that a reply meant for another
-//! request is seen as such instead of failing a type conversion; errors are classified by
-//! whether the command may have run, as each library reports it.
+//! Replies are taken raw (a frame, a `redis::Value`, a `fred` value), so that a reply meant
+//! for another request is seen as such instead of failing a type conversion; errors are
+//! classified by whether the command may have run, as each library reports it.
 
 use std::net::SocketAddr;
 
-use hardy_redis::Frame;
+pub use crate::kit::{Failure, Reply};
 
 /// Which library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Hardy,
     RedisRs,
+    Fred,
 }
 
 impl Kind {
@@ -20,6 +22,7 @@ impl Kind {
         match name {
             "hardy" => Some(Kind::Hardy),
             "redis-rs" => Some(Kind::RedisRs),
+            "fred" => Some(Kind::Fred),
             _ => None,
         }
     }
@@ -28,30 +31,21 @@ impl Kind {
         match self {
             Kind::Hardy => "hardy",
             Kind::RedisRs => "redis-rs",
+            Kind::Fred => "fred",
         }
     }
 }
 
-/// A reply, reduced to what the invariants look at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Text(String),
-    Int(i64),
-    Other(String),
-}
-
-/// An error surfaced to the caller.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    /// Whether the command may have run (sent, then no reply).
-    pub maybe_executed: bool,
-}
+/// fred's reconnect policy here: the one its README shows (exponential from 100 ms,
+/// doubling, up to 30 s, never giving up). Without one, fred does not reconnect at all.
+pub const FRED_POLICY: (u32, u32, u32, u32) = (0, 100, 30_000, 2);
 
 /// One connection of one library, shared by every caller.
 #[derive(Clone)]
 pub enum Client {
-    Hardy(hardy_redis::Redis),
+    Hardy(crate::kit::Hardy),
     RedisRs(redis::aio::ConnectionManager),
+    Fred(fred::prelude::Client),
 }
 
 /// Connects `kind` to `addr` with the library's defaults.
@@ -68,34 +62,30 @@ pub async fn connect(kind: Kind, addr: SocketAddr) -> Client {
                     .expect("redis-rs connect"),
             )
         }
+        Kind::Fred => {
+            use fred::prelude::{Builder, ClientLike, Config, ReconnectPolicy};
+            let config = Config::from_url(&url).expect("fred URL");
+            let (attempts, min, max, base) = FRED_POLICY;
+            let client = Builder::from_config(config)
+                .set_policy(ReconnectPolicy::new_exponential(attempts, min, max, base))
+                .build()
+                .expect("fred client");
+            client.init().await.expect("fred connect");
+            Client::Fred(client)
+        }
     }
 }
 
 /// Connects hardy-redis with `config` (for runs with non-default settings).
 pub async fn connect_hardy(config: hardy_redis::Config) -> Client {
-    Client::Hardy(
-        hardy_redis::Redis::connect(config)
-            .await
-            .expect("hardy connect"),
-    )
+    Client::Hardy(crate::kit::Hardy::connect(config).await)
 }
 
 impl Client {
     /// Sends `args` and returns the raw reply, or the failure.
     pub async fn call(&self, args: &[&str]) -> Result<Reply, Failure> {
         match self {
-            Client::Hardy(redis) => {
-                let mut cmd = hardy_redis::cmd(args[0]);
-                for arg in &args[1..] {
-                    cmd.push(*arg);
-                }
-                match redis.command::<Frame>(cmd).await {
-                    Ok(frame) => Ok(from_frame(frame)),
-                    Err(e) => Err(Failure {
-                        maybe_executed: e.maybe_executed(),
-                    }),
-                }
-            }
+            Client::Hardy(hardy) => crate::kit::Client::call(hardy, args).await,
             Client::RedisRs(manager) => {
                 let mut cmd = redis::cmd(args[0]);
                 for arg in &args[1..] {
@@ -109,6 +99,22 @@ impl Client {
                     // the allowance most favourable to it.
                     Err(e) => Err(Failure {
                         maybe_executed: e.code().is_none(),
+                        server: e.code().map(str::to_owned),
+                    }),
+                }
+            }
+            Client::Fred(client) => {
+                use fred::prelude::ClientLike;
+                use fred::types::CustomCommand;
+                let command = CustomCommand::new(args[0].to_owned(), None::<u16>, false);
+                let rest: Vec<String> = args[1..].iter().map(|a| (*a).to_owned()).collect();
+                match client.custom::<fred::types::Value, _>(command, rest).await {
+                    Ok(value) => Ok(from_fred(value)),
+                    // fred does not say whether a failed request was sent either: every
+                    // error counts as "maybe executed", the allowance most favourable to it.
+                    Err(e) => Err(Failure {
+                        maybe_executed: true,
+                        server: server_code(&e),
                     }),
                 }
             }
@@ -116,13 +122,9 @@ impl Client {
     }
 }
 
-fn from_frame(frame: Frame) -> Reply {
-    match frame {
-        Frame::Integer(n) => Reply::Int(n),
-        Frame::SimpleString(b) | Frame::BulkString(b) => {
-            Reply::Text(String::from_utf8_lossy(&b).into_owned())
-        }
-        other => Reply::Other(format!("{other:?}")),
+impl crate::kit::Client for Client {
+    async fn call(&self, args: &[&str]) -> Result<Reply, Failure> {
+        Client::call(self, args).await
     }
 }
 
@@ -132,6 +134,29 @@ fn from_value(value: redis::Value) -> Reply {
         redis::Value::Okay => Reply::Text("OK".into()),
         redis::Value::SimpleString(s) => Reply::Text(s),
         redis::Value::BulkString(b) => Reply::Text(String::from_utf8_lossy(&b).into_owned()),
+        other => Reply::Other(format!("{other:?}")),
+    }
+}
+
+/// The code of a fred error that is the server's error reply: fred keeps the reply's
+/// text, which starts with an upper-case code (`LOADING`, `ERR`, `WRONGTYPE`, ...).
+fn server_code(e: &fred::error::Error) -> Option<String> {
+    use fred::error::ErrorKind;
+    let code = crate::kit::error_code(e.details());
+    let server = matches!(
+        e.kind(),
+        ErrorKind::Unknown | ErrorKind::InvalidArgument | ErrorKind::InvalidCommand
+    ) && code.len() > 1
+        && code.bytes().all(|b| b.is_ascii_uppercase());
+    server.then_some(code)
+}
+
+fn from_fred(value: fred::types::Value) -> Reply {
+    use fred::types::Value;
+    match value {
+        Value::Integer(n) => Reply::Int(n),
+        Value::String(s) => Reply::Text(s.to_string()),
+        Value::Bytes(b) => Reply::Text(String::from_utf8_lossy(&b).into_owned()),
         other => Reply::Other(format!("{other:?}")),
     }
 }

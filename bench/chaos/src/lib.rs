@@ -1,5 +1,10 @@
-//! The chaos runner's parts shared by its binaries: `chaos` (src/main.rs, one connection
-//! under proxy faults) and `web_outage` (src/bin/web_outage, an actix-web service under
-//! load while redis-server is killed and restarted).
+//! The chaos runner's parts shared by its binaries: `chaos` (src/main.rs, the client
+//! libraries side by side under faults) and `web_outage` (src/bin/web_outage, an actix-web
+//! service under load while redis-server is killed and restarted).
 
 pub mod clients;
+
+/// The client-independent parts (workload, fault schedule, invariants), shared with the
+/// short chaos test in hardy-redis's test suite (`tests/chaos_short.rs`).
+#[path = "../../../crates/hardy-redis/tests/chaos_kit/mod.rs"]
+pub mod kit;

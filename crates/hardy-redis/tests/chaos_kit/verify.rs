@@ -1,19 +1,28 @@
 //! The invariants, checked against the server directly (not through the proxy), and the
 //! table of results.
+//!
+//! - **misaligned**: a reply that is not the request's own (an `ECHO` with another tag, a
+//!   `SET` not answered `OK`, an `INCR` out of its counter's possible range): must be 0;
+//! - **without outcome**: a request with neither reply nor error within
+//!   [`OUTCOME_LIMIT`](super::workload::OUTCOME_LIMIT): must be 0;
+//! - **lost acked writes**: an acknowledged `SET` whose key is missing or holds another
+//!   value, or a counter below its acknowledged `INCR`s: must be 0;
+//! - **extra INCRs**: how far counters are above their acknowledged `INCR`s plus those
+//!   reported "may have run": a command run twice by a silent resend; must be 0.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use hardy_redis::{cmd, Redis};
 
-use crate::workload::Run;
+use super::workload::Run;
 
 /// How many keys one `MGET` reads.
 const BATCH: usize = 1000;
 
 /// One client's results.
 pub struct Row {
-    pub client: &'static str,
+    pub client: String,
     pub run: Run,
     pub lost_acked_writes: usize,
     pub extra_incrs: i64,
@@ -28,16 +37,24 @@ impl Row {
             && self.extra_incrs == 0
     }
 
+    /// The row as one line of text.
     pub fn line(&self) -> String {
         format!(
-            "{}: {} commands, {} ok, {} errors ({} maybe executed), {} misaligned, {} without outcome, {} lost \
+            "{}: {} commands, {} ok, {} errors ({} maybe executed, {} server replies {:?}), {} misaligned (ECHO {}, SET \
+             {}, INCR {}), {} INCR replies that skipped values, {} without outcome, {} lost \
              acked writes, {} extra INCRs, {} faults, {:.2?}",
             self.client,
             self.run.commands,
             self.run.ok,
             self.run.errors,
             self.run.errors_maybe_executed,
+            self.run.errors_server,
+            self.run.server_codes,
             self.run.misaligned,
+            self.run.misaligned_by[0],
+            self.run.misaligned_by[1],
+            self.run.misaligned_by[2],
+            self.run.incr_jumps,
             self.run.without_outcome,
             self.lost_acked_writes,
             self.extra_incrs,
@@ -48,7 +65,7 @@ impl Row {
 }
 
 /// Reads every acknowledged write and every counter back from the server at `addr`.
-pub async fn check(client: &'static str, _prefix: &str, run: Run, addr: SocketAddr) -> Row {
+pub async fn check(client: &str, run: Run, addr: SocketAddr) -> Row {
     let direct = Redis::connect(
         format!("redis://{addr}")
             .parse::<hardy_redis::Config>()
@@ -86,26 +103,28 @@ pub async fn check(client: &'static str, _prefix: &str, run: Run, addr: SocketAd
         }
     }
     Row {
-        client,
+        client: client.to_owned(),
         run,
         lost_acked_writes: lost,
         extra_incrs: extra,
     }
 }
 
-/// The side-by-side table.
+/// The side-by-side table, in Markdown.
 pub fn print_table(rows: &[Row]) {
     println!(
-        "| client | commands | ok | errors surfaced | misaligned | without outcome | lost acked writes | extra INCRs | faults | wall time |"
+        "| client | commands | ok | errors surfaced | of which may have run | of which server replies | misaligned | without outcome | lost acked writes | extra INCRs | faults fired | wall time |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} s |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} s |",
             row.client,
             row.run.commands,
             row.run.ok,
             row.run.errors,
+            row.run.errors_maybe_executed,
+            row.run.errors_server,
             row.run.misaligned,
             row.run.without_outcome,
             row.lost_acked_writes,

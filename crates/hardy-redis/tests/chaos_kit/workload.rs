@@ -1,0 +1,197 @@
+//! The callers: each runs a fixed number of commands, cycling through `ECHO <own tag>`,
+//! `SET <key used once> <value>` and `INCR <own counter>`, and records every outcome in
+//! what the invariants need.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::faults::{Schedule, Targets};
+use super::{Client, Reply};
+
+/// How long a request may go without an outcome before it counts as "without outcome".
+pub const OUTCOME_LIMIT: Duration = Duration::from_secs(30);
+
+/// One caller's counter: `INCR`s acknowledged, and those that failed but may have run.
+#[derive(Debug, Default, Clone)]
+pub struct Counter {
+    pub key: String,
+    pub acked: i64,
+    pub maybe: i64,
+    /// The last value an `INCR` answered, and the "may have run" failures since.
+    last: i64,
+    maybe_since_last: i64,
+}
+
+/// What one client's run produced.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub commands: usize,
+    pub ok: usize,
+    pub errors: usize,
+    /// Of `errors`, those reported as "may have run" (the rest never ran).
+    pub errors_maybe_executed: usize,
+    /// Of `errors`, the server's error replies (`LOADING` after a restart), by code.
+    pub errors_server: usize,
+    pub server_codes: std::collections::BTreeMap<String, usize>,
+    pub misaligned: usize,
+    /// Of `misaligned`: `ECHO`, `SET`, `INCR`.
+    pub misaligned_by: [usize; 3],
+    /// `INCR` replies that skipped values no failure of this caller accounts for: its
+    /// counter was incremented by more than its own `INCR`s (a resend that ran twice).
+    pub incr_jumps: usize,
+    pub without_outcome: usize,
+    /// Acknowledged `SET`s: key and value.
+    pub acked_sets: Vec<(String, String)>,
+    pub counters: Vec<Counter>,
+    pub faults: usize,
+    pub wall: Duration,
+}
+
+impl Run {
+    fn merge(&mut self, other: Run) {
+        self.commands += other.commands;
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.errors_maybe_executed += other.errors_maybe_executed;
+        self.errors_server += other.errors_server;
+        for (code, n) in other.server_codes {
+            *self.server_codes.entry(code).or_default() += n;
+        }
+        self.misaligned += other.misaligned;
+        for (mine, theirs) in self.misaligned_by.iter_mut().zip(other.misaligned_by) {
+            *mine += theirs;
+        }
+        self.incr_jumps += other.incr_jumps;
+        self.without_outcome += other.without_outcome;
+        self.acked_sets.extend(other.acked_sets);
+        self.counters.extend(other.counters);
+    }
+}
+
+/// Runs `callers` callers of `client`, `ops` commands each, on the current actix system,
+/// while `schedule` fires against `targets`. Keys start with `prefix`.
+pub async fn run<C: Client>(
+    client: &C,
+    prefix: &str,
+    callers: usize,
+    ops: usize,
+    schedule: &Schedule,
+    targets: &Targets,
+) -> Run {
+    let progress = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let faults = schedule.start(targets, progress.clone(), callers * ops, failed.clone());
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|i| {
+            let client = client.clone();
+            let name = format!("{prefix}:{i}");
+            let (progress, failed) = (progress.clone(), failed.clone());
+            actix_rt::spawn(async move { caller(client, name, ops, progress, failed).await })
+        })
+        .collect();
+    let mut total = Run::default();
+    for task in tasks {
+        total.merge(task.await.expect("a caller panicked"));
+    }
+    total.wall = started.elapsed();
+    // Waits for a fault under way to end, so the server runs for the checks.
+    total.faults = faults.finish();
+    total
+}
+
+/// One caller: `ops` commands, `ECHO`, `SET`, `INCR` in turn.
+async fn caller<C: Client>(
+    client: C,
+    name: String,
+    ops: usize,
+    progress: Arc<AtomicUsize>,
+    failed: Arc<AtomicBool>,
+) -> Run {
+    let mut run = Run::default();
+    let mut counter = Counter {
+        key: format!("{name}:ctr"),
+        ..Counter::default()
+    };
+    for seq in 0..ops {
+        if failed.load(Ordering::Relaxed) {
+            break;
+        }
+        run.commands += 1;
+        let tag = format!("{name}:{seq}");
+        match seq % 3 {
+            0 => {
+                if let Some(Ok(reply)) = call(&client, &["ECHO", &tag], &mut run).await {
+                    if reply != Reply::Text(tag) {
+                        run.misaligned += 1;
+                        run.misaligned_by[0] += 1;
+                    }
+                }
+            }
+            1 => {
+                let value = format!("v{seq}");
+                if let Some(Ok(reply)) = call(&client, &["SET", &tag, &value], &mut run).await {
+                    if reply == Reply::Text("OK".into()) {
+                        run.acked_sets.push((tag, value));
+                    } else {
+                        run.misaligned += 1;
+                        run.misaligned_by[1] += 1;
+                    }
+                }
+            }
+            _ => match call(&client, &["INCR", &counter.key], &mut run).await {
+                // Only this caller increments its counter, one INCR at a time, so its own
+                // reply is above the last one. Skipping more values than the failures
+                // since then is a jump: counted, and the final count will show it.
+                Some(Ok(Reply::Int(n))) if n > counter.last => {
+                    if n > counter.last + 1 + counter.maybe_since_last {
+                        run.incr_jumps += 1;
+                    }
+                    counter.acked += 1;
+                    counter.last = n;
+                    counter.maybe_since_last = 0;
+                }
+                Some(Ok(_)) => {
+                    // Another request's reply: this INCR may or may not have run.
+                    run.misaligned += 1;
+                    run.misaligned_by[2] += 1;
+                    counter.maybe += 1;
+                    counter.maybe_since_last += 1;
+                }
+                Some(Err(false)) => {}
+                Some(Err(true)) | None => {
+                    counter.maybe += 1;
+                    counter.maybe_since_last += 1;
+                }
+            },
+        }
+        progress.fetch_add(1, Ordering::Relaxed);
+    }
+    run.counters.push(counter);
+    run
+}
+
+/// Sends one command; `None` when it got no outcome in time, `Some(Err(maybe_executed))`
+/// for an error.
+async fn call<C: Client>(client: &C, args: &[&str], run: &mut Run) -> Option<Result<Reply, bool>> {
+    match tokio::time::timeout(OUTCOME_LIMIT, client.call(args)).await {
+        Ok(Ok(reply)) => {
+            run.ok += 1;
+            Some(Ok(reply))
+        }
+        Ok(Err(failure)) => {
+            run.errors += 1;
+            run.errors_maybe_executed += usize::from(failure.maybe_executed);
+            if let Some(code) = failure.server {
+                run.errors_server += 1;
+                *run.server_codes.entry(code).or_default() += 1;
+            }
+            Some(Err(failure.maybe_executed))
+        }
+        Err(_) => {
+            run.without_outcome += 1;
+            None
+        }
+    }
+}
