@@ -219,7 +219,7 @@ impl Dispatch {
 
 /// Whether a handshake refusal is the server's momentary state (loading, busy script,
 /// failover, too many clients), worth a retry, rather than the configuration's fault.
-fn busy(error: &crate::ServerError) -> bool {
+pub(crate) fn busy(error: &crate::ServerError) -> bool {
     matches!(
         error.code(),
         "BUSY" | "LOADING" | "TRYAGAIN" | "MASTERDOWN" | "CLUSTERDOWN" | "READONLY"

@@ -123,6 +123,7 @@ async fn run(
         hs.expect_ok("SELECT", cmd("SELECT").arg(config.database))
             .await?;
     }
+    hs.ready().await?;
     hs.protocol = protocol;
     Ok(hs)
 }
@@ -159,6 +160,19 @@ impl Handshake {
                 error,
             }),
         }
+    }
+
+    /// `PING`, the one handshake step a server still loading its dataset refuses
+    /// (`-LOADING`: `HELLO`, `AUTH`, `CLIENT SETNAME` and `SELECT` are allowed while it
+    /// loads). Such a link would answer every request `-LOADING`; the connection backs off
+    /// and tries again instead, and requests wait for it within `reconnect_wait`.
+    async fn ready(&mut self) -> Result<(), Error> {
+        server_error(self.call(&cmd("PING")).await?)
+            .map(drop)
+            .map_err(|error| Error::Handshake {
+                step: "PING",
+                error,
+            })
     }
 
     /// `AUTH [user] pass`, falling back to `AUTH pass` on servers without ACLs (< 6).

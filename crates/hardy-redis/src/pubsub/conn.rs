@@ -469,6 +469,10 @@ impl Connection for PubSubConn {
 
     fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
         match failure {
+            Failure::Error(Error::Handshake { ref error, .. }) if crate::conn::busy(error) => {
+                tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
+                Next::Backoff
+            }
             Failure::Error(e @ (Error::Handshake { .. } | Error::Config(_))) => {
                 let reason = e.to_string();
                 tracing::error!(peer = %self.config.peer(), error = %reason, "Redis refused the Pub/Sub handshake: stopping");

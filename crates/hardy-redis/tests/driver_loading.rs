@@ -1,0 +1,114 @@
+//! A restarted server that is still loading its dataset answers `-LOADING` to every
+//! command, though it accepts connections and the handshake. The driver does not call
+//! such a link connected: requests wait for the load to end (within `reconnect_wait`)
+//! instead of each failing with a `LOADING` error that says only "not yet".
+
+use std::time::Duration;
+
+use hardy_redis::{cmd, Config, Error, Redis};
+use hardy_testkit::{RedisConfig, RedisServer};
+use tokio::time::Instant;
+
+/// Enough keys, each loaded 1 ms apart, for a load of about a second; replies to other
+/// clients (`-LOADING`) every kilobyte of the dump.
+const KEYS: usize = 1_000;
+
+#[actix_rt::test]
+async fn requests_during_a_restarted_servers_load_wait_for_it_instead_of_failing_with_loading() {
+    let mut server = RedisServer::with_config(
+        RedisConfig::new()
+            .line("key-load-delay 1000")
+            .line("loading-process-events-interval-bytes 1024"),
+    )
+    .expect("redis-server");
+    let config = Config::from_url(&server.url())
+        .unwrap()
+        .backoff(Duration::from_millis(10), 1.5, Duration::from_millis(50))
+        .reconnect_wait(Duration::from_secs(20))
+        .command_timeout(Duration::from_secs(30));
+    let redis = Redis::connect(config).await.unwrap();
+    let mut mset = cmd("MSET");
+    for i in 0..KEYS {
+        mset = mset.arg(format!("key:{i}")).arg(i);
+    }
+    let () = redis.command(mset).await.unwrap();
+    server.command(&["SAVE"]).unwrap();
+
+    // The restart returns once the server is ready, after its load: meanwhile the
+    // callers below meet it loading.
+    let restart = std::thread::spawn(move || {
+        server.restart().expect("restart");
+        server
+    });
+    let started = Instant::now();
+    let mut answered = 0;
+    let mut loading = 0;
+    while !restart.is_finished() && started.elapsed() < Duration::from_secs(30) {
+        match redis.command::<String>(cmd("GET").arg("key:7")).await {
+            Ok(value) => {
+                assert_eq!(value, "7");
+                answered += 1;
+            }
+            Err(Error::Server(e)) if e.code() == "LOADING" => loading += 1,
+            // The kill itself: the link drops under a request in flight.
+            Err(Error::Disconnected(_)) => {}
+            Err(other) => panic!("unexpected error during the restart: {other:?}"),
+        }
+    }
+    let _server = restart.join().expect("restart thread");
+    assert_eq!(
+        loading, 0,
+        "requests got -LOADING from a server still loading"
+    );
+    let value: String = redis.command(cmd("GET").arg("key:999")).await.unwrap();
+    assert_eq!(value, "999");
+    assert!(answered > 0);
+}
+
+async fn next(sub: &mut hardy_redis::pubsub::Subscription) -> Option<hardy_redis::pubsub::Event> {
+    use futures::StreamExt;
+    tokio::time::timeout(Duration::from_secs(30), sub.next())
+        .await
+        .expect("no event within 30 s")
+}
+
+#[actix_rt::test]
+async fn a_subscriber_meeting_a_loading_server_backs_off_and_subscribes_once_it_is_ready() {
+    use hardy_redis::pubsub::{Event, PubSub};
+
+    let mut server = RedisServer::with_config(
+        RedisConfig::new()
+            .line("key-load-delay 1000")
+            .line("loading-process-events-interval-bytes 1024"),
+    )
+    .expect("redis-server");
+    let config = Config::from_url(&server.url()).unwrap().backoff(
+        Duration::from_millis(10),
+        1.5,
+        Duration::from_millis(50),
+    );
+    let redis = Redis::connect(config.clone()).await.unwrap();
+    let mut mset = cmd("MSET");
+    for i in 0..KEYS {
+        mset = mset.arg(format!("key:{i}")).arg(i);
+    }
+    let () = redis.command(mset).await.unwrap();
+    server.command(&["SAVE"]).unwrap();
+    let pubsub = PubSub::start(config);
+    let mut sub = pubsub.subscribe(["news"]).await.unwrap();
+
+    let restart = std::thread::spawn(move || {
+        server.restart().expect("restart");
+        server
+    });
+    assert_eq!(next(&mut sub).await, Some(Event::Disconnected));
+    // Before the fix, the handshake met -LOADING... and the actor stopped: the stream
+    // ended here instead.
+    assert_eq!(next(&mut sub).await, Some(Event::Subscribed));
+    let _server = restart.join().expect("restart thread");
+    assert_eq!(redis.publish("news", "back").await.unwrap(), 1);
+    match next(&mut sub).await {
+        Some(Event::Message(m)) => assert_eq!(m.payload, "back".as_bytes()),
+        other => panic!("expected the message, got {other:?}"),
+    }
+}
