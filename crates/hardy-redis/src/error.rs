@@ -20,6 +20,7 @@ use crate::value::TypeError;
 /// | [`QueueFull`](Error::QueueFull) | no | slow down, or raise the queue size |
 /// | [`Overloaded`](Error::Overloaded) | no | slow down; check the server; or raise `max_in_flight` |
 /// | [`Config`](Error::Config) / [`Handshake`](Error::Handshake) | no | fix the configuration |
+/// | [`Cluster`](Error::Cluster) | no | see [`ClusterError`](crate::cluster::ClusterError): fix the keys, or retry later |
 /// | [`Stopped`](Error::Stopped) | no | the actor is gone: start a new one (or let its supervisor) |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -91,6 +92,10 @@ pub enum Error {
     /// The server sent bytes that are not valid RESP; the link is dropped.
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
+    /// A Redis Cluster request could not run (cross-slot keys, too many redirections, the
+    /// cluster unavailable for the retry timeout): nothing ran.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 impl Error {
@@ -105,6 +110,11 @@ impl Error {
                 | Error::QueueFull(_)
                 | Error::Overloaded(_)
                 | Error::Io(_)
+                | Error::Cluster(
+                    crate::cluster::ClusterError::TooManyRedirects { .. }
+                        | crate::cluster::ClusterError::Unavailable { .. }
+                        | crate::cluster::ClusterError::NoTopology(_)
+                )
         )
     }
 
