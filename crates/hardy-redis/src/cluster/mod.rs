@@ -24,7 +24,7 @@ mod slot;
 mod split;
 mod topology;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use arc_swap::ArcSwap;
@@ -36,6 +36,7 @@ pub use config::{
     DEFAULT_RETRY_TIMEOUT,
 };
 pub use error::ClusterError;
+
 pub use slot::{key_slot, SLOT_COUNT};
 
 use crate::client::{convert, exec_result};
@@ -82,6 +83,30 @@ pub(crate) struct Inner {
     refresh_again: AtomicBool,
     refresh_count: AtomicUsize,
     last_refresh: Mutex<Instant>,
+    stats: Counters,
+}
+
+/// What the cluster handle has done so far, from [`Cluster::stats`]: counts since connect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterStats {
+    /// `MOVED` redirections followed.
+    pub moved: u64,
+    /// `ASK` redirections followed.
+    pub ask: u64,
+    /// Retries after `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`, an unowned slot or an
+    /// unreachable node (the command had not run).
+    pub retries: u64,
+    /// Topology reads done.
+    pub refreshes: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    moved: AtomicU64,
+    ask: AtomicU64,
+    retries: AtomicU64,
+    refreshes: AtomicU64,
 }
 
 impl Cluster {
@@ -103,6 +128,7 @@ impl Cluster {
             refresh_again: AtomicBool::new(false),
             refresh_count: AtomicUsize::new(0),
             last_refresh: Mutex::new(Instant::now()),
+            stats: Counters::default(),
         });
         let mut errors = Vec::new();
         for (host, port) in inner.config.seeds.clone() {
@@ -190,6 +216,17 @@ impl Cluster {
             .load()
             .owner(slot)
             .map(|n| n.addr.to_string())
+    }
+
+    /// Counts of redirections, retries and topology reads since connect.
+    pub fn stats(&self) -> ClusterStats {
+        let s = &self.inner.stats;
+        ClusterStats {
+            moved: s.moved.load(Ordering::Relaxed),
+            ask: s.ask.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+            refreshes: s.refreshes.load(Ordering::Relaxed),
+        }
     }
 
     /// Re-reads the topology now (not rate-limited), from a known node or else a seed.

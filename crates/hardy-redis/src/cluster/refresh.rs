@@ -60,6 +60,7 @@ impl Inner {
     /// Reads the topology now from the first node that answers and applies it.
     pub(crate) async fn refresh_now(self: &Arc<Self>) -> Result<(), Error> {
         *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.stats.refreshes.fetch_add(1, Ordering::Relaxed);
         let mut errors = Vec::new();
         let mut known = self.map.load().primaries().to_vec();
         known.extend(self.nodes.all().await);
@@ -115,7 +116,7 @@ impl Inner {
         let version = self.next_version();
         let map = SlotMap::from_shards(version, &shards, &nodes);
         self.map.store(Arc::new(map));
-        let _ = self.version_tx.send(version);
+        self.version_tx.send_replace(version);
         let keep: Vec<&str> = nodes.keys().map(String::as_str).collect();
         self.nodes.retain(&keep).await;
         Ok(())

@@ -13,6 +13,7 @@
 //!   command may have run, so it is never resent; the caller gets the error, and a refresh
 //!   is scheduled.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,6 +99,7 @@ impl Attempts {
         if now >= self.deadline {
             return Err(self.unavailable(reason));
         }
+        inner.stats.retries.fetch_add(1, Ordering::Relaxed);
         let until = (now + self.pause).min(self.deadline);
         self.pause = (self.pause * 2).min(MAX_PAUSE);
         // A new map ends the pause early: the next try uses it.
@@ -192,6 +194,7 @@ impl Inner {
             match redirect {
                 Redirect::Moved { slot, addr } => {
                     tries.redirects += 1;
+                    self.stats.moved.fetch_add(1, Ordering::Relaxed);
                     self.record_moved(slot, &addr).await?;
                     self.trigger_refresh();
                     if tries.redirects > self.config.max_redirects {
@@ -200,6 +203,7 @@ impl Inner {
                 }
                 Redirect::Ask { addr } => {
                     tries.redirects += 1;
+                    self.stats.ask.fetch_add(1, Ordering::Relaxed);
                     if tries.redirects > self.config.max_redirects {
                         return Err(too_many(&tries, format!("ASK {addr}")));
                     }
@@ -232,7 +236,7 @@ impl Inner {
         let version = self.next_version();
         self.map
             .store(Arc::new(current.with_slot(version, slot, node)));
-        let _ = self.version_tx.send(version);
+        self.version_tx.send_replace(version);
         Ok(())
     }
 }
