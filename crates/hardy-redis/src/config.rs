@@ -126,6 +126,8 @@ pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) allow_blocking: bool,
     pub(crate) push_handler: Option<crate::pubsub::PushHandler>,
+    /// Sends `READONLY` after connecting (a cluster node that may serve replica reads).
+    pub(crate) cluster_readonly: bool,
 }
 
 impl Config {
@@ -166,6 +168,7 @@ impl Config {
             limits: Limits::default(),
             allow_blocking: false,
             push_handler: None,
+            cluster_readonly: false,
         }
     }
 

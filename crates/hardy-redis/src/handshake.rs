@@ -102,6 +102,10 @@ async fn run(config: &Config, connector: &Connector) -> Result<Link, Error> {
         hs.expect_ok("SELECT", cmd("SELECT").arg(config.database))
             .await?;
     }
+    if config.cluster_readonly {
+        // Per connection, so on every (re)connect: lets a cluster replica serve reads.
+        hs.expect_ok("READONLY", cmd("READONLY")).await?;
+    }
     Ok(Link {
         stream: hs.stream,
         leftover: hs.buf,

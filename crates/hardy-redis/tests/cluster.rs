@@ -37,7 +37,51 @@ async fn commands_reach_the_owner_of_their_slot() {
     typed_commands_and_broadcasts_work(&cluster).await;
     cluster.stop().await;
 
+    replicas_serve_reads_when_asked(&nodes).await;
     seeds_that_are_down_are_skipped(&nodes).await;
+}
+
+async fn replicas_serve_reads_when_asked(nodes: &RedisCluster) {
+    let config = ClusterConfig::new(nodes.addrs())
+        .unwrap()
+        .read_from_replicas(true);
+    let cluster = Cluster::connect(config).await.unwrap();
+    let key = key_in(0, 5000, "replicated");
+    let () = cluster
+        .command(cmd("SET").arg(&key).arg("v"))
+        .await
+        .unwrap();
+    // Replication is asynchronous: the replica sees the write a little later.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let got: Option<String> = cluster.command(cmd("GET").arg(&key)).await.unwrap();
+        if got.as_deref() == Some("v") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replica never saw the write"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let owner = nodes.owner_of(key_slot(key.as_bytes())).unwrap();
+    let replica = nodes.replicas_of(owner).unwrap()[0];
+    let stats = nodes
+        .node(replica)
+        .command(&["INFO", "commandstats"])
+        .unwrap()
+        .to_string();
+    assert!(
+        stats.contains("cmdstat_get:"),
+        "the replica served GET: {stats}"
+    );
+    let primary_stats = nodes
+        .node(owner)
+        .command(&["INFO", "commandstats"])
+        .unwrap()
+        .to_string();
+    assert!(primary_stats.contains("cmdstat_set:"));
+    cluster.stop().await;
 }
 
 async fn every_slot_range_reaches_its_owner(cluster: &Cluster, nodes: &RedisCluster) {

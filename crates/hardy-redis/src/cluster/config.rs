@@ -44,6 +44,7 @@ pub struct ClusterConfig {
     pub(crate) retry_timeout: Duration,
     pub(crate) refresh_interval: Option<Duration>,
     pub(crate) min_refresh_interval: Duration,
+    pub(crate) read_from_replicas: bool,
 }
 
 impl ClusterConfig {
@@ -70,6 +71,7 @@ impl ClusterConfig {
             retry_timeout: DEFAULT_RETRY_TIMEOUT,
             refresh_interval: Some(DEFAULT_REFRESH_INTERVAL),
             min_refresh_interval: DEFAULT_MIN_REFRESH_INTERVAL,
+            read_from_replicas: false,
         })
     }
 
@@ -148,6 +150,19 @@ impl ClusterConfig {
         self
     }
 
+    /// Sends read-only commands (those the server flags `readonly`: `GET`, `MGET`,
+    /// `HGETALL`, …) to the replicas of the slot's primary, round-robin (default: off, all
+    /// to primaries). Each node connection then sends `READONLY` on every connect.
+    ///
+    /// Consistency: replication is asynchronous, so a replica may answer with a value
+    /// older than a write the same caller just had acknowledged; and while a slot
+    /// migrates, a replica may answer "no such key" for a key already moved (replicas do
+    /// not send `ASK`). Use it for reads that tolerate staleness.
+    pub fn read_from_replicas(mut self, yes: bool) -> Self {
+        self.read_from_replicas = yes;
+        self
+    }
+
     /// The seed nodes, as `(host, port)`.
     pub fn seeds(&self) -> &[(String, u16)] {
         &self.seeds
@@ -160,6 +175,7 @@ impl ClusterConfig {
         config.host = host;
         config.port = port;
         config.unix = None;
+        config.cluster_readonly = self.read_from_replicas;
         Ok(config)
     }
 }

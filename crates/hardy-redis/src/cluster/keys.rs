@@ -9,7 +9,7 @@
 //! then the rules below still apply, and any other command is routed by its first
 //! argument.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::resp::Frame;
 use crate::Cmd;
@@ -29,7 +29,9 @@ pub(crate) struct KeyRange {
 pub(crate) struct KeyTable {
     ranges: HashMap<String, KeyRange>,
     /// Commands with subcommands (`XINFO`, `OBJECT`, …): looked up as `NAME|SUB`.
-    containers: std::collections::HashSet<String>,
+    containers: HashSet<String>,
+    /// Commands flagged `readonly`: a replica may serve them.
+    readonly: HashSet<String>,
 }
 
 impl KeyTable {
@@ -58,6 +60,10 @@ impl KeyTable {
                 step: usize::try_from(step).unwrap_or(1).max(1),
             };
             self.ranges.insert(name.clone(), range);
+            let flags = fields.get(2).and_then(Frame::as_slice).unwrap_or_default();
+            if flags.iter().any(|f| f.as_str() == Some("readonly")) {
+                self.readonly.insert(name.clone());
+            }
             let subcommands = fields.get(9).and_then(Frame::as_slice).unwrap_or_default();
             if !subcommands.is_empty() {
                 self.containers.insert(name);
@@ -66,6 +72,12 @@ impl KeyTable {
                 }
             }
         }
+    }
+
+    /// Whether the server flags `cmd` `readonly` (so a replica may answer it). Commands
+    /// with subcommands are never sent to replicas.
+    pub(crate) fn is_readonly(&self, cmd: &Cmd) -> bool {
+        self.readonly.contains(cmd.name())
     }
 
     /// The keys of `cmd`, in argument order.
@@ -161,10 +173,15 @@ mod tests {
     use crate::cmd;
 
     fn entry(name: &str, first: i64, last: i64, step: i64) -> Frame {
+        let flags = if name == "get" {
+            vec![Frame::simple("readonly")]
+        } else {
+            vec![]
+        };
         Frame::Array(vec![
             Frame::bulk(name.to_owned()),
             Frame::Integer(-2),
-            Frame::Array(vec![]),
+            Frame::Array(flags),
             Frame::Integer(first),
             Frame::Integer(last),
             Frame::Integer(step),
@@ -197,6 +214,8 @@ mod tests {
     fn key_ranges_come_from_the_command_table() {
         let t = table();
         assert_eq!(keys(&t, cmd("GET").arg("k")), ["k"]);
+        assert!(t.is_readonly(&cmd("GET").arg("k")));
+        assert!(!t.is_readonly(&cmd("MSET").arg("k").arg(1)));
         assert_eq!(
             keys(&t, cmd("MSET").arg("a").arg(1).arg("b").arg(2)),
             ["a", "b"]

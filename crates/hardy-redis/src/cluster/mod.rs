@@ -84,6 +84,7 @@ pub(crate) struct Inner {
     refresh_count: AtomicUsize,
     last_refresh: Mutex<Instant>,
     stats: Counters,
+    stopped: AtomicBool,
 }
 
 /// What the cluster handle has done so far, from [`Cluster::stats`]: counts since connect.
@@ -129,7 +130,9 @@ impl Cluster {
             refresh_count: AtomicUsize::new(0),
             last_refresh: Mutex::new(Instant::now()),
             stats: Counters::default(),
+            stopped: AtomicBool::new(false),
         });
+        inner.nodes.report_losses_to(Arc::downgrade(&inner));
         let mut errors = Vec::new();
         for (host, port) in inner.config.seeds.clone() {
             match inner.read_from_seed(&host, port).await {
@@ -236,6 +239,7 @@ impl Cluster {
 
     /// Stops every node connection and the supervisor. Requests sent afterwards fail.
     pub async fn stop(&self) {
+        self.inner.stopped.store(true, Ordering::Release);
         self.inner.nodes.stop().await;
     }
 }
@@ -273,8 +277,8 @@ fn spawn_periodic_refresh(inner: &Arc<Inner>) {
         loop {
             tokio::time::sleep(interval).await;
             match weak.upgrade() {
-                Some(inner) => inner.trigger_refresh(),
-                None => return,
+                Some(inner) if !inner.stopped.load(Ordering::Acquire) => inner.trigger_refresh(),
+                _ => return,
             }
         }
     });

@@ -8,14 +8,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use hardy_connection::StateWatch;
 use hardy_supervisor::{ChildRef, DynamicRef, DynamicSupervisor, RestartType};
 
 use super::slot::SLOT_COUNT;
 use super::topology::Shard;
-use super::ClusterConfig;
+use super::{ClusterConfig, Inner};
 use crate::{Config, Error, Redis, RedisActor, RedisConn};
 
 /// No node owns the slot.
@@ -34,6 +34,8 @@ pub(crate) struct SlotMap {
     pub(crate) version: u64,
     slots: Box<[u16]>,
     primaries: Vec<Node>,
+    /// Each primary's replicas (same index), when replica reads are on.
+    replicas: Vec<Vec<Node>>,
     next: AtomicUsize,
 }
 
@@ -43,7 +45,19 @@ impl SlotMap {
             version: 0,
             slots: vec![NONE; usize::from(SLOT_COUNT)].into_boxed_slice(),
             primaries: Vec::new(),
+            replicas: Vec::new(),
             next: AtomicUsize::new(0),
+        }
+    }
+
+    /// A replica of `slot`'s owner, round-robin; the owner when it has none.
+    pub(crate) fn reader(&self, slot: u16) -> Option<&Node> {
+        let index = usize::from(*self.slots.get(usize::from(slot))?);
+        match self.replicas.get(index).filter(|r| !r.is_empty()) {
+            Some(replicas) => {
+                Some(&replicas[self.next.fetch_add(1, Ordering::Relaxed) % replicas.len()])
+            }
+            None => self.primaries.get(index),
         }
     }
 
@@ -67,10 +81,12 @@ impl SlotMap {
     /// This map with `slot` moved to `node` (from a `MOVED`).
     pub(crate) fn with_slot(&self, version: u64, slot: u16, node: Node) -> SlotMap {
         let mut primaries = self.primaries.clone();
+        let mut replicas = self.replicas.clone();
         let index = match primaries.iter().position(|n| n.addr == node.addr) {
             Some(i) => i,
             None => {
                 primaries.push(node);
+                replicas.push(Vec::new());
                 primaries.len() - 1
             }
         };
@@ -82,6 +98,7 @@ impl SlotMap {
             version,
             slots,
             primaries,
+            replicas,
             next: AtomicUsize::new(0),
         }
     }
@@ -102,9 +119,12 @@ impl SlotMap {
                 Some(i) => i,
                 None => {
                     map.primaries.push(node.clone());
+                    map.replicas.push(Vec::new());
                     map.primaries.len() - 1
                 }
             };
+            let replicas = shard.replicas.iter().filter_map(|a| nodes.get(a));
+            map.replicas[index].extend(replicas.cloned());
             let index = u16::try_from(index).unwrap_or(NONE);
             for &(start, end) in &shard.slots {
                 for slot in start..=end.min(SLOT_COUNT - 1) {
@@ -122,6 +142,8 @@ type NodeArgs = (Arc<Config>, StateWatch);
 pub(crate) struct Nodes {
     sup: DynamicRef<RedisActor, NodeArgs>,
     running: tokio::sync::Mutex<HashMap<String, (Node, ChildRef<RedisActor>)>>,
+    /// Told when a node's connection is lost (set once the cluster exists).
+    on_lost: OnceLock<Weak<Inner>>,
 }
 
 impl Nodes {
@@ -142,7 +164,35 @@ impl Nodes {
         Ok(Nodes {
             sup,
             running: tokio::sync::Mutex::new(HashMap::new()),
+            on_lost: OnceLock::new(),
         })
+    }
+
+    /// From now on, a node whose connection drops makes `inner` re-read the topology.
+    pub(crate) fn report_losses_to(&self, inner: Weak<Inner>) {
+        let _ = self.on_lost.set(inner);
+    }
+
+    /// Watches a node's state: a connected link that drops asks for a refresh. Ends when
+    /// the node is gone (its state handle dropped) or the cluster is.
+    fn watch(&self, state: &StateWatch) {
+        let Some(inner) = self.on_lost.get().cloned() else {
+            return;
+        };
+        let mut states = state.subscribe();
+        tokio::spawn(async move {
+            let mut was_up = false;
+            while states.changed().await.is_ok() {
+                let up = states.borrow_and_update().is_connected();
+                if was_up && !up {
+                    match inner.upgrade() {
+                        Some(inner) => inner.trigger_refresh(),
+                        None => return,
+                    }
+                }
+                was_up = up;
+            }
+        });
     }
 
     /// The connection to `addr`, started if it is new.
@@ -160,6 +210,7 @@ impl Nodes {
             .map_err(|e| {
                 Error::Stopped(format!("the connection to {addr} did not start: {e}").into())
             })?;
+        self.watch(&state);
         let node = Node {
             addr: Arc::from(addr),
             redis: Redis::from_child_ref(child.clone(), state),

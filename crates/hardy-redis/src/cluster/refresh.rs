@@ -22,6 +22,9 @@ use crate::{cmd, Error, Redis};
 impl Inner {
     /// Asks for a topology read; returns at once.
     pub(crate) fn trigger_refresh(self: &Arc<Self>) {
+        if self.stopped.load(Ordering::Acquire) {
+            return;
+        }
         self.refresh_again.store(true, Ordering::Release);
         if self.refreshing.swap(true, Ordering::AcqRel) {
             return;
@@ -110,8 +113,18 @@ impl Inner {
     /// that left.
     pub(crate) async fn apply(self: &Arc<Self>, shards: Vec<Shard>) -> Result<(), Error> {
         let mut nodes: HashMap<String, Node> = HashMap::new();
-        for addr in shards.iter().filter_map(|s| s.primary.as_ref()) {
-            nodes.insert(addr.clone(), self.nodes.get(addr, &self.config).await?);
+        let replicas = shards
+            .iter()
+            .filter(|_| self.config.read_from_replicas)
+            .flat_map(|s| s.replicas.iter());
+        for addr in shards
+            .iter()
+            .filter_map(|s| s.primary.as_ref())
+            .chain(replicas)
+        {
+            if !nodes.contains_key(addr) {
+                nodes.insert(addr.clone(), self.nodes.get(addr, &self.config).await?);
+            }
         }
         let version = self.next_version();
         let map = SlotMap::from_shards(version, &shards, &nodes);

@@ -133,15 +133,19 @@ impl Inner {
             deadline: started + self.config.retry_timeout,
         };
         let mut ask: Option<String> = None;
+        // A replica may answer a read; after any redirection, only the primary.
+        let mut replica = match &request {
+            Request::One(c) => self.config.read_from_replicas && self.keys.load().is_readonly(c),
+            Request::Transaction(_) => false,
+        };
         loop {
             let map = self.map.load_full();
             let asking = ask.is_some();
-            let node = match ask.take() {
-                Some(addr) => Some(self.nodes.get(&addr, &self.config).await?),
-                None => match slot {
-                    Some(slot) => map.owner(slot).cloned(),
-                    None => map.any().cloned(),
-                },
+            let node = match (ask.take(), slot) {
+                (Some(addr), _) => Some(self.nodes.get(&addr, &self.config).await?),
+                (None, Some(slot)) if replica => map.reader(slot).cloned(),
+                (None, Some(slot)) => map.owner(slot).cloned(),
+                (None, None) => map.any().cloned(),
             };
             let Some(node) = node else {
                 self.trigger_refresh();
@@ -177,6 +181,7 @@ impl Inner {
                 // Not sent: the node is reconnecting or its actor is between lives.
                 Err(e @ (Error::NotConnected | Error::Stopped(_) | Error::QueueFull(_))) => {
                     self.trigger_refresh();
+                    replica = false;
                     let reason = format!("{} is unreachable ({e})", node.addr);
                     tries.pause(self, map.version, &reason).await?;
                     continue;
@@ -191,6 +196,7 @@ impl Inner {
             let Some(redirect) = reply.redirect(&node.addr) else {
                 return Ok(reply);
             };
+            replica = false;
             match redirect {
                 Redirect::Moved { slot, addr } => {
                     tries.redirects += 1;
