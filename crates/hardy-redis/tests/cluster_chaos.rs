@@ -318,3 +318,59 @@ async fn callers_recover_after_a_primary_is_killed() {
         .unwrap();
     cluster.stop().await;
 }
+
+#[actix_rt::test]
+async fn shard_subscriptions_follow_their_slot_when_it_migrates() {
+    use futures::StreamExt;
+    use hardy_redis::cluster::key_slot;
+    use hardy_redis::pubsub::{Event, Subscription};
+
+    async fn next(s: &mut Subscription) -> Event {
+        tokio::time::timeout(Duration::from_secs(10), s.next())
+            .await
+            .expect("an event in time")
+            .expect("stream open")
+    }
+
+    let nodes = RedisCluster::with_shape(3, 0).expect("cluster");
+    let cluster = Cluster::connect(ClusterConfig::new(nodes.addrs()).unwrap())
+        .await
+        .unwrap();
+    let mut news = cluster.ssubscribe(["news"]).await.unwrap();
+    let publish = |text: &'static str| {
+        let cluster = cluster.clone();
+        async move {
+            let n: i64 = cluster
+                .command(cmd("SPUBLISH").arg("news").arg(text))
+                .await
+                .unwrap();
+            n
+        }
+    };
+    assert_eq!(publish("before").await, 1);
+    match next(&mut news).await {
+        Event::Message(m) => assert_eq!(&m.payload[..], b"before"),
+        other => panic!("{other:?}"),
+    }
+
+    let slot = key_slot(b"news");
+    let from = nodes.owner_of(slot).unwrap();
+    let to = (from + 1) % 3;
+    let nodes = tokio::task::spawn_blocking(move || {
+        nodes.migrate_slots([slot], from, to).unwrap();
+        nodes.wait_ok().unwrap();
+        nodes
+    })
+    .await
+    .unwrap();
+    assert_eq!(next(&mut news).await, Event::Disconnected);
+    assert_eq!(next(&mut news).await, Event::Subscribed);
+    // Published at the new owner, received through the moved subscription.
+    assert_eq!(publish("after").await, 1);
+    match next(&mut news).await {
+        Event::Message(m) => assert_eq!(&m.payload[..], b"after"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(nodes.owner_of(slot).unwrap(), to);
+    cluster.stop().await;
+}

@@ -20,10 +20,12 @@ mod nodes;
 mod redirect;
 mod refresh;
 mod route;
+mod shard_pubsub;
 mod slot;
 mod split;
 mod topology;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -41,6 +43,7 @@ pub use slot::{key_slot, SLOT_COUNT};
 
 use crate::client::{convert, exec_result};
 use crate::commands::{Execute, Reply as TypedReply, TypedCmd};
+use crate::pubsub::{PubSub, Subscription};
 use crate::{Cmd, Error, FromRedis, Pipeline, Redis};
 use keys::KeyTable;
 use nodes::{Nodes, SlotMap};
@@ -85,6 +88,8 @@ pub(crate) struct Inner {
     last_refresh: Mutex<Instant>,
     stats: Counters,
     stopped: AtomicBool,
+    /// One Pub/Sub connection per slot with shard channel subscribers.
+    shard_pubsubs: Mutex<HashMap<u16, PubSub>>,
 }
 
 /// What the cluster handle has done so far, from [`Cluster::stats`]: counts since connect.
@@ -131,6 +136,7 @@ impl Cluster {
             last_refresh: Mutex::new(Instant::now()),
             stats: Counters::default(),
             stopped: AtomicBool::new(false),
+            shard_pubsubs: Mutex::new(HashMap::new()),
         });
         inner.nodes.report_losses_to(Arc::downgrade(&inner));
         let mut errors = Vec::new();
@@ -221,6 +227,52 @@ impl Cluster {
             .map(|n| n.addr.to_string())
     }
 
+    /// Subscribes to shard channels (`SSUBSCRIBE`), which must all hash to one slot
+    /// ([`ClusterError::CrossSlot`] otherwise), on the node that owns it. Subscriptions to
+    /// one slot share a Pub/Sub connection, which follows the slot when it moves (a
+    /// migration, a failover): subscribers then see
+    /// [`Event::Disconnected`](crate::pubsub::Event::Disconnected) and
+    /// [`Event::Subscribed`](crate::pubsub::Event::Subscribed). Publish with
+    /// `cluster.command(cmd("SPUBLISH").arg(channel).arg(message))`. Call it from an
+    /// actix arbiter (the connection is an actor started there).
+    pub async fn ssubscribe(
+        &self,
+        channels: impl IntoIterator<Item = impl AsRef<[u8]>>,
+    ) -> Result<Subscription, Error> {
+        let channels: Vec<Vec<u8>> = channels.into_iter().map(|c| c.as_ref().to_vec()).collect();
+        let Some(first) = channels.first() else {
+            return Err(Error::Config(
+                "subscribe to at least one shard channel".into(),
+            ));
+        };
+        let slot = key_slot(first);
+        if channels.iter().any(|c| key_slot(c) != slot) {
+            return Err(ClusterError::CrossSlot {
+                command: "SSUBSCRIBE".into(),
+            }
+            .into());
+        }
+        // Where it connects first; every later connect asks the slot map again.
+        let first_node = match self.inner.map.load().owner(slot) {
+            Some(owner) => self.inner.config.for_node(&owner.addr)?,
+            None => self.inner.config.node.clone(),
+        };
+        let pubsub = {
+            let mut all = self
+                .inner
+                .shard_pubsubs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            all.entry(slot)
+                .or_insert_with(|| {
+                    let locate = shard_pubsub::SlotOwner::new(&self.inner, slot);
+                    PubSub::start_located(first_node, locate)
+                })
+                .clone()
+        };
+        pubsub.ssubscribe(channels).await
+    }
+
     /// Counts of redirections, retries and topology reads since connect.
     pub fn stats(&self) -> ClusterStats {
         let s = &self.inner.stats;
@@ -240,6 +292,11 @@ impl Cluster {
     /// Stops every node connection and the supervisor. Requests sent afterwards fail.
     pub async fn stop(&self) {
         self.inner.stopped.store(true, Ordering::Release);
+        self.inner
+            .shard_pubsubs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.inner.nodes.stop().await;
     }
 }

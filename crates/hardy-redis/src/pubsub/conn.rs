@@ -49,6 +49,15 @@ pub(crate) struct Table {
 
 pub(crate) type SharedTable = Arc<Mutex<Table>>;
 
+/// Where a connection that follows a moving server connects: a Redis Cluster shard
+/// channel's subscriptions live on whichever node owns the channel's slot now.
+pub(crate) trait Locate: Send + Sync {
+    /// The node to connect to now; `None` keeps the configured one.
+    fn locate(&self) -> futures::future::BoxFuture<'static, Option<Config>>;
+    /// The node said it no longer serves the slot: look again before the next connect.
+    fn moved(&self);
+}
+
 /// The Pub/Sub protocol state behind a [`PubSubActor`](super::PubSubActor).
 pub struct PubSubConn {
     config: Arc<Config>,
@@ -66,6 +75,10 @@ pub struct PubSubConn {
     /// Whether the current link delivered a frame: its drop is worth an immediate
     /// reconnect.
     link_worked: bool,
+    /// Set for a cluster shard subscription: where to connect, asked at every connect.
+    locate: Option<Arc<dyn Locate>>,
+    /// The node no longer serves a wanted shard channel: reconnect to its new owner.
+    relocate: bool,
 }
 
 impl PubSubConn {
@@ -79,7 +92,16 @@ impl PubSubConn {
             waiting: HashMap::new(),
             unconfirmed: HashMap::new(),
             link_worked: false,
+            locate: None,
+            relocate: false,
         }
+    }
+
+    /// Connects wherever `locate` says, and follows the shard channels when their node
+    /// loses their slot.
+    pub(crate) fn locating(mut self, locate: Arc<dyn Locate>) -> Self {
+        self.locate = Some(locate);
+        self
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -281,6 +303,8 @@ impl PubSubConn {
     fn incoming_frame(&mut self, frame: Frame) {
         if frame.is_error() {
             if let Ok(error) = ServerError::from_frame(frame) {
+                let moved = matches!(error.code(), "MOVED" | "CLUSTERDOWN" | "TRYAGAIN");
+                self.relocate |= moved && self.locate.is_some();
                 self.on_error(error);
             }
             return;
@@ -345,7 +369,12 @@ impl PubSubConn {
                 if let Some(name) = bytes(1) {
                     let topic = (Kind::Shard, name);
                     if self.listeners.contains_key(&topic) {
-                        self.send_subscribe(std::slice::from_ref(&topic));
+                        if self.locate.is_some() {
+                            // In a cluster the slot went elsewhere: follow it.
+                            self.relocate = true;
+                        } else {
+                            self.send_subscribe(std::slice::from_ref(&topic));
+                        }
                     }
                 }
             }
@@ -421,7 +450,15 @@ impl Connection for PubSubConn {
 
     fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
         let config = self.config.clone();
-        async move { handshake::open(&config).await }.boxed_local()
+        let locate = self.locate.clone();
+        async move {
+            let located = match locate {
+                Some(locate) => locate.locate().await.map(Arc::new),
+                None => None,
+            };
+            handshake::open(located.as_ref().unwrap_or(&config)).await
+        }
+        .boxed_local()
     }
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
@@ -479,9 +516,17 @@ impl Connection for PubSubConn {
         }
     }
 
-    fn incoming(&mut self, frame: Frame, _cx: &mut Ctx<'_, Self>) {
+    fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
         self.link_worked = true;
         self.incoming_frame(frame);
+        if std::mem::take(&mut self.relocate) {
+            if let Some(locate) = &self.locate {
+                locate.moved();
+            }
+            cx.disconnect(Failure::Error(Error::Disconnected(
+                "the node no longer serves the shard channel's slot: following it".into(),
+            )));
+        }
     }
 
     fn stopped(&mut self, reason: &ExitReason) {
