@@ -66,15 +66,26 @@ async fn replicas_serve_reads_when_asked(nodes: &RedisCluster) {
     }
     let owner = nodes.owner_of(key_slot(key.as_bytes())).unwrap();
     let replica = nodes.replicas_of(owner).unwrap()[0];
-    let stats = nodes
-        .node(replica)
-        .command(&["INFO", "commandstats"])
-        .unwrap()
-        .to_string();
-    assert!(
-        stats.contains("cmdstat_get:"),
-        "the replica served GET: {stats}"
-    );
+    // CLUSTER SHARDS calls a replica "loading" until the cluster has gossiped its
+    // replication offset: until then reads go to the primary. Re-read until it is used.
+    let served = |node: usize| {
+        nodes
+            .node(node)
+            .command(&["INFO", "commandstats"])
+            .unwrap()
+            .to_string()
+            .contains("cmdstat_get:")
+    };
+    while !served(replica) {
+        assert!(
+            tokio::time::Instant::now() < deadline + Duration::from_secs(5),
+            "the replica never served a GET"
+        );
+        cluster.refresh().await.unwrap();
+        let got: Option<String> = cluster.command(cmd("GET").arg(&key)).await.unwrap();
+        assert!(got.is_none() || got.as_deref() == Some("v"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let primary_stats = nodes
         .node(owner)
         .command(&["INFO", "commandstats"])

@@ -180,6 +180,9 @@ impl Inner {
                 Ok(reply) => reply,
                 // Not sent: the node is reconnecting or its actor is between lives.
                 Err(e @ (Error::NotConnected | Error::Stopped(_) | Error::QueueFull(_))) => {
+                    if self.stopped.load(Ordering::Acquire) {
+                        return Err(e);
+                    }
                     self.trigger_refresh();
                     replica = false;
                     let reason = format!("{} is unreachable ({e})", node.addr);
