@@ -13,7 +13,9 @@
 //! Recovery: for each library in turn, a fresh 3-primary + 3-replica cluster
 //! (`cluster-node-timeout 1000`); the library connects and writes, the primary owning
 //! slot 0 is killed (`SIGKILL`), and the library retries `SET` of a key in slot 0 (every
-//! 10 ms, each error counted) until one succeeds: the time from the kill to that success.
+//! 10 ms, each error or attempt pending over 5 s counted) until one succeeds: the time
+//! from the kill to that success. fred is given a reconnect policy and a 5 s command
+//! timeout (its defaults have neither, and a command to the dead node never returns).
 //!
 //! Environment (all optional):
 //! - `BENCH_CALLERS`   caller counts (default `16,128,512`)
@@ -133,7 +135,15 @@ async fn fred(cluster: &RedisCluster) -> Fred {
         server: ServerConfig::new_clustered(hosts),
         ..Config::default()
     };
-    let client = Builder::from_config(config).build().expect("fred client");
+    // fred's defaults have no reconnect policy and no command timeout: a command to a
+    // dead node would wait forever. Give it hardy's: reconnect (100 ms × 1.5 up to 1 s),
+    // 5 s command timeout.
+    let client = Builder::from_config(config)
+        .set_policy(fred::prelude::ReconnectPolicy::new_exponential(0, 100, 1_000, 2))
+        .with_connection_config(|c| c.internal_command_timeout = Duration::from_secs(5))
+        .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(5))
+        .build()
+        .expect("fred client");
     client.init().await.expect("fred connect");
     Fred(client)
 }
@@ -255,9 +265,11 @@ async fn recovery<C: Client>(nodes: &mut RedisCluster, client: &C) -> (Duration,
     let killed = Instant::now();
     let mut errors = 0;
     loop {
-        match client.set(&key, &value).await {
-            Ok(()) => return (killed.elapsed(), errors),
-            Err(_) => errors += 1,
+        // The same outer bound for every library: an attempt still pending after 5 s
+        // counts as failed.
+        match tokio::time::timeout(Duration::from_secs(5), client.set(&key, &value)).await {
+            Ok(Ok(())) => return (killed.elapsed(), errors),
+            _ => errors += 1,
         }
         assert!(killed.elapsed() < Duration::from_secs(60), "no recovery in 60 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -356,8 +368,14 @@ fn main() {
                         h.0.stop().await;
                         out
                     }
-                    "redis-rs" => recovery(&mut nodes, &redis_rs(&nodes).await).await,
-                    _ => recovery(&mut nodes, &fred(&nodes).await).await,
+                    "redis-rs" => {
+                        let r = redis_rs(&nodes).await;
+                        recovery(&mut nodes, &r).await
+                    }
+                    _ => {
+                        let f = fred(&nodes).await;
+                        recovery(&mut nodes, &f).await
+                    }
                 };
                 eprintln!("recovery {name}: {took:?} ({errors} failed writes)");
                 recoveries.push((name, took, errors));
