@@ -31,8 +31,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hdrhistogram::Histogram;
 use hardy_testkit::RedisCluster;
+use hdrhistogram::Histogram;
 
 const KEYS: usize = 256;
 const VALUE_LEN: usize = 64;
@@ -139,7 +139,9 @@ async fn fred(cluster: &RedisCluster) -> Fred {
     // dead node would wait forever. Give it hardy's: reconnect (100 ms × 1.5 up to 1 s),
     // 5 s command timeout.
     let client = Builder::from_config(config)
-        .set_policy(fred::prelude::ReconnectPolicy::new_exponential(0, 100, 1_000, 2))
+        .set_policy(fred::prelude::ReconnectPolicy::new_exponential(
+            0, 100, 1_000, 2,
+        ))
         .with_connection_config(|c| c.internal_command_timeout = Duration::from_secs(5))
         .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(5))
         .build()
@@ -259,7 +261,10 @@ async fn round<C: Client>(
 async fn recovery<C: Client>(nodes: &mut RedisCluster, client: &C) -> (Duration, u32) {
     let value = Bytes::from_static(b"v");
     let key = slot0_key();
-    client.set(&key, &value).await.expect("write before the kill");
+    client
+        .set(&key, &value)
+        .await
+        .expect("write before the kill");
     let primary = nodes.owner_of(0).expect("slot 0's owner");
     nodes.node_mut(primary).kill().expect("kill");
     let killed = Instant::now();
@@ -271,7 +276,10 @@ async fn recovery<C: Client>(nodes: &mut RedisCluster, client: &C) -> (Duration,
             Ok(Ok(())) => return (killed.elapsed(), errors),
             _ => errors += 1,
         }
-        assert!(killed.elapsed() < Duration::from_secs(60), "no recovery in 60 s");
+        assert!(
+            killed.elapsed() < Duration::from_secs(60),
+            "no recovery in 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -313,9 +321,21 @@ fn main() {
     sys.block_on(async {
         let nodes = RedisCluster::with_shape(3, 0).expect("start a 3-primary cluster");
         eprintln!("cluster: {:?}", nodes.addrs());
-        let h = if run("hardy") { Some(hardy(&nodes).await) } else { None };
-        let r = if run("redis-rs") { Some(redis_rs(&nodes).await) } else { None };
-        let f = if run("fred") { Some(fred(&nodes).await) } else { None };
+        let h = if run("hardy") {
+            Some(hardy(&nodes).await)
+        } else {
+            None
+        };
+        let r = if run("redis-rs") {
+            Some(redis_rs(&nodes).await)
+        } else {
+            None
+        };
+        let f = if run("fred") {
+            Some(fred(&nodes).await)
+        } else {
+            None
+        };
         // Every key exists before the first GET.
         if let Some(h) = &h {
             for k in keys.iter() {
@@ -394,7 +414,9 @@ fn main() {
         limits.time.as_secs_f64(),
     );
     println!();
-    println!("| C | hardy-redis Cluster | redis-rs cluster-async | fred clustered | hardy ÷ best peer |");
+    println!(
+        "| C | hardy-redis Cluster | redis-rs cluster-async | fred clustered | hardy ÷ best peer |"
+    );
     println!("|---:|---:|---:|---:|---:|");
     for (c, h, r, f) in &rows {
         let best = [r, f]
@@ -405,7 +427,12 @@ fn main() {
             Some(h) if best.is_finite() => format!("{:.2}×", h.0 / best),
             _ => "-".into(),
         };
-        println!("| {c} | {} | {} | {} | {ratio} |", show(*h), show(*r), show(*f));
+        println!(
+            "| {c} | {} | {} | {} | {ratio} |",
+            show(*h),
+            show(*r),
+            show(*f)
+        );
     }
     if !recoveries.is_empty() {
         println!();
