@@ -131,6 +131,8 @@ pub struct Config {
     pub(crate) session_marks: Option<std::sync::Arc<crate::blocking::SessionMarks>>,
     /// Where the data node is asked for, instead of `host:port`.
     pub(crate) sentinel: Option<Sentinel>,
+    /// Sends `READONLY` after connecting (a cluster node that may serve replica reads).
+    pub(crate) cluster_readonly: bool,
 }
 
 impl Config {
@@ -173,6 +175,7 @@ impl Config {
             push_handler: None,
             session_marks: None,
             sentinel: None,
+            cluster_readonly: false,
         }
     }
 

@@ -20,6 +20,7 @@ use crate::value::TypeError;
 /// | [`QueueFull`](Error::QueueFull) | no | slow down, or raise the queue size |
 /// | [`Overloaded`](Error::Overloaded) | no | slow down; check the server; or raise `max_in_flight` |
 /// | [`Config`](Error::Config) / [`Handshake`](Error::Handshake) | no | fix the configuration |
+/// | [`Cluster`](Error::Cluster) | no | see [`ClusterError`](crate::cluster::ClusterError): fix the keys, or retry later |
 /// | [`Stopped`](Error::Stopped) | no | the actor is gone: start a new one (or let its supervisor) |
 /// | [`ReadOnly`](Error::ReadOnly) | no: the node is a replica (a demoted primary) | retry: a Sentinel connection is already moving to the new primary |
 /// | [`SentinelUnreachable`](Error::SentinelUnreachable) / [`SentinelUnknownService`](Error::SentinelUnknownService) / [`SentinelNoReplica`](Error::SentinelNoReplica) / [`WrongRole`](Error::WrongRole) | no | the connection retries by itself; check the sentinels and the service name if it lasts |
@@ -134,6 +135,10 @@ pub enum Error {
         /// What `ROLE` said.
         actual: Arc<str>,
     },
+    /// A Redis Cluster request could not run (cross-slot keys, too many redirections, the
+    /// cluster unavailable for the retry timeout): nothing ran.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 impl Error {
@@ -153,6 +158,11 @@ impl Error {
                 | Error::SentinelUnknownService(_)
                 | Error::SentinelNoReplica(_)
                 | Error::WrongRole { .. }
+                | Error::Cluster(
+                    crate::cluster::ClusterError::TooManyRedirects { .. }
+                        | crate::cluster::ClusterError::Unavailable { .. }
+                        | crate::cluster::ClusterError::NoTopology(_)
+                )
         )
     }
 

@@ -123,6 +123,10 @@ async fn run(
         hs.expect_ok("SELECT", cmd("SELECT").arg(config.database))
             .await?;
     }
+    if config.cluster_readonly {
+        // Per connection, so on every (re)connect: lets a cluster replica serve reads.
+        hs.expect_ok("READONLY", cmd("READONLY")).await?;
+    }
     hs.ready().await?;
     hs.protocol = protocol;
     Ok(hs)

@@ -6,6 +6,7 @@
 
 mod blocking;
 mod client;
+pub mod cluster;
 pub mod cmd;
 pub mod commands;
 mod config;

@@ -1,5 +1,5 @@
 //! Test support for hardy: real `redis-server` processes on free loopback ports, a TCP
-//! fault proxy, and helpers for running actors under a paused tokio clock.
+//! fault proxy, a Redis Cluster, and helpers for running actors under a paused tokio clock.
 //!
 //! Hardy's promise is fault tolerance, and faults are only believable when they are real:
 //! a server that is killed, frozen with `SIGSTOP` or restarted on the same port, and a
@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod clock;
+mod cluster;
 mod error;
 mod port;
 mod proxy;
@@ -30,6 +31,7 @@ mod server;
 mod tls;
 
 pub use clock::{advance_until, paused_system, run_paused};
+pub use cluster::{RedisCluster, SLOTS};
 pub use error::{Error, Result};
 pub use proxy::FaultProxy;
 pub use resp::Reply;

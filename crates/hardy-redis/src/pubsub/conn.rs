@@ -50,6 +50,15 @@ pub(crate) struct Table {
 
 pub(crate) type SharedTable = Arc<Mutex<Table>>;
 
+/// Where a connection that follows a moving server connects: a Redis Cluster shard
+/// channel's subscriptions live on whichever node owns the channel's slot now.
+pub(crate) trait Locate: Send + Sync {
+    /// The node to connect to now; `None` keeps the configured one.
+    fn locate(&self) -> futures::future::BoxFuture<'static, Option<Config>>;
+    /// The node said it no longer serves the slot: look again before the next connect.
+    fn moved(&self);
+}
+
 /// The Pub/Sub protocol state behind a [`PubSubActor`](super::PubSubActor).
 pub struct PubSubConn {
     config: Arc<Config>,
@@ -70,6 +79,10 @@ pub struct PubSubConn {
     /// The health check's `PING`s written on the current link, oldest first, each waiting
     /// for its pong (`["pong", ""]` on RESP2, `PONG` on RESP3).
     pongs: VecDeque<oneshot::Sender<()>>,
+    /// Set for a cluster shard subscription: where to connect, asked at every connect.
+    locate: Option<Arc<dyn Locate>>,
+    /// The node no longer serves a wanted shard channel: reconnect to its new owner.
+    relocate: bool,
 }
 
 impl PubSubConn {
@@ -84,7 +97,16 @@ impl PubSubConn {
             unconfirmed: HashMap::new(),
             link_worked: false,
             pongs: VecDeque::new(),
+            locate: None,
+            relocate: false,
         }
+    }
+
+    /// Connects wherever `locate` says, and follows the shard channels when their node
+    /// loses their slot.
+    pub(crate) fn locating(mut self, locate: Arc<dyn Locate>) -> Self {
+        self.locate = Some(locate);
+        self
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -286,6 +308,8 @@ impl PubSubConn {
     fn incoming_frame(&mut self, frame: Frame) {
         if frame.is_error() {
             if let Ok(error) = ServerError::from_frame(frame) {
+                let moved = matches!(error.code(), "MOVED" | "CLUSTERDOWN" | "TRYAGAIN");
+                self.relocate |= moved && self.locate.is_some();
                 self.on_error(error);
             }
             return;
@@ -357,7 +381,12 @@ impl PubSubConn {
                 if let Some(name) = bytes(1) {
                     let topic = (Kind::Shard, name);
                     if self.listeners.contains_key(&topic) {
-                        self.send_subscribe(std::slice::from_ref(&topic));
+                        if self.locate.is_some() {
+                            // In a cluster the slot went elsewhere: follow it.
+                            self.relocate = true;
+                        } else {
+                            self.send_subscribe(std::slice::from_ref(&topic));
+                        }
                     }
                 }
             }
@@ -433,7 +462,15 @@ impl Connection for PubSubConn {
 
     fn connect(&mut self, _info: ConnectInfo) -> ConnectFuture<Self> {
         let config = self.config.clone();
-        async move { handshake::open(&config, None).await }.boxed_local()
+        let locate = self.locate.clone();
+        async move {
+            let located = match locate {
+                Some(locate) => locate.locate().await.map(Arc::new),
+                None => None,
+            };
+            handshake::open(located.as_ref().unwrap_or(&config), None).await
+        }
+        .boxed_local()
     }
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
@@ -497,9 +534,17 @@ impl Connection for PubSubConn {
         }
     }
 
-    fn incoming(&mut self, frame: Frame, _cx: &mut Ctx<'_, Self>) {
+    fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
         self.link_worked = true;
         self.incoming_frame(frame);
+        if std::mem::take(&mut self.relocate) {
+            if let Some(locate) = &self.locate {
+                locate.moved();
+            }
+            cx.disconnect(Failure::Error(Error::Disconnected(
+                "the node no longer serves the shard channel's slot: following it".into(),
+            )));
+        }
     }
 
     /// A subscribed connection still answers `PING`: a frozen server or a black-holed

@@ -190,7 +190,12 @@ pub struct PubSub {
 
 fn build(config: Arc<Config>, table: SharedTable, state: Option<StateWatch>) -> PubSubActor {
     let supervised = state.is_some();
-    let mut builder = ConnectionActor::builder(PubSubConn::new(config.clone(), table, supervised))
+    let conn = PubSubConn::new(config.clone(), table, supervised);
+    build_conn(conn, &config, state)
+}
+
+fn build_conn(conn: PubSubConn, config: &Config, state: Option<StateWatch>) -> PubSubActor {
+    let mut builder = ConnectionActor::builder(conn)
         .name(format!("redis pubsub {}", config.peer()))
         .backoff(config.backoff_policy())
         .connect_timeout(config.connect_timeout);
@@ -210,6 +215,21 @@ impl PubSub {
     /// ends every subscription's stream).
     pub fn start(config: Config) -> PubSub {
         let actor = build(Arc::new(config), Arc::default(), None);
+        let state = actor.state_watch();
+        let addr = actor.start();
+        PubSub {
+            target: Target::Addr(addr.clone()),
+            state,
+            _owner: Some(Arc::new(Owner(addr))),
+        }
+    }
+
+    /// A Pub/Sub connection that connects wherever `locate` says (a cluster shard
+    /// channel's node), owned by the handle like [`start`](Self::start)'s.
+    pub(crate) fn start_located(config: Config, locate: Arc<dyn super::conn::Locate>) -> PubSub {
+        let config = Arc::new(config);
+        let conn = PubSubConn::new(config.clone(), Arc::default(), false).locating(locate);
+        let actor = build_conn(conn, &config, None);
         let state = actor.state_watch();
         let addr = actor.start();
         PubSub {

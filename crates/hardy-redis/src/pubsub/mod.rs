@@ -20,6 +20,7 @@ mod publish;
 mod push;
 mod sink;
 
+pub(crate) use conn::Locate;
 pub use conn::PubSubConn;
 pub use event::{Event, Kind, Message};
 pub use handle::{child_spec, PubSub, PubSubActor, Subscribe, START_WAIT};

@@ -2,6 +2,7 @@
 //! `redis-server` on 127.0.0.1.
 
 mod clock;
+mod cluster;
 mod proxy;
 mod server;
 mod support;
