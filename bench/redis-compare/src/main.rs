@@ -483,6 +483,9 @@ fn main() {
         };
         let typed = if run("hardy-typed") {
             let mut config = hardy_redis::Config::new("127.0.0.1", port);
+            if tls {
+                config = config.tls(hardy_redis::Tls::new().ca_pem(certs.ca_pem()));
+            }
             if no_timeouts {
                 config = config.no_command_timeout();
             }
@@ -595,7 +598,14 @@ fn main() {
     });
 
     println!();
-    println!("{version}{}", if tls { ", TLS (rustls, ring) on every client" } else { "" });
+    println!(
+        "{version}{}",
+        if tls {
+            ", TLS (rustls, ring) on every client"
+        } else {
+            ""
+        }
+    );
     println!(
         "SET/GET pairs, 16-byte keys over {KEYS} keys, {VALUE_LEN}-byte values. Per library and \
          C: {} ms of warm-up, then {rounds} rounds of up to {} ops or {:.1} s, the libraries \
