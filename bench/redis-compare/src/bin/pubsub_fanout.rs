@@ -28,7 +28,10 @@
 //!
 //! Environment: `FANOUT_MODES` (`shared,per-sub`), `FANOUT_CLIENTS`
 //! (`hardy,redis-rs,fred`), `FANOUT_ROUNDS` (3), `FANOUT_SECS` per round (2),
-//! `FANOUT_WINDOW` (200), `FANOUT_PUBLISHERS` (16).
+//! `FANOUT_WINDOW` (200), `FANOUT_PUBLISHERS` (16), `FANOUT_PUBLISHER` (`own`: each
+//! library publishes with its own client; `hardy`, `redis-rs` or `fred`: every library's
+//! channels are published to by that one library's client, so that only the subscribing
+//! side differs).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -204,14 +207,37 @@ fn channel_names(prefix: &str) -> Rc<Vec<String>> {
     )
 }
 
+async fn publisher(name: &str, port: u16) -> Publisher {
+    match name {
+        "hardy" => Publisher::Hardy(
+            hardy_redis::Redis::connect(hardy_redis::Config::new("127.0.0.1", port))
+                .await
+                .expect("hardy connect"),
+        ),
+        "redis-rs" => Publisher::RedisRs(
+            redis::Client::open(format!("redis://127.0.0.1:{port}"))
+                .expect("client")
+                .get_multiplexed_async_connection()
+                .await
+                .expect("redis-rs connect"),
+        ),
+        "fred" => {
+            use fred::prelude::{Builder, ClientLike, Config};
+            let config =
+                Config::from_url(&format!("redis://127.0.0.1:{port}")).expect("fred config");
+            let client = Builder::from_config(config).build().expect("fred client");
+            client.init().await.expect("fred connect");
+            Publisher::Fred(client)
+        }
+        other => panic!("unknown publisher {other}"),
+    }
+}
+
 async fn setup_hardy(port: u16, mode: &str, window: u64) -> Setup {
     use hardy_redis::pubsub::{Event, PubSub, Subscribe};
     let config = || hardy_redis::Config::new("127.0.0.1", port);
     let channels = channel_names(&format!("hardy:{mode}"));
     let meter = Meter::new(window);
-    let publisher = hardy_redis::Redis::connect(config())
-        .await
-        .expect("hardy connect");
     let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
     let shared = PubSub::start(config());
     for i in 0..SUBSCRIBERS {
@@ -249,7 +275,7 @@ async fn setup_hardy(port: u16, mode: &str, window: u64) -> Setup {
     Setup {
         name: "hardy".into(),
         connections,
-        publisher: Publisher::Hardy(publisher),
+        publisher: publisher("hardy", port).await,
         channels,
         meter,
         _keep: keep,
@@ -260,10 +286,6 @@ async fn setup_redis_rs(port: u16, mode: &str, window: u64) -> Setup {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).expect("client");
     let channels = channel_names(&format!("redis-rs:{mode}"));
     let meter = Meter::new(window);
-    let publisher = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis-rs connect");
     if mode == "shared" {
         let mut pubsub = client.get_async_pubsub().await.expect("redis-rs pubsub");
         pubsub
@@ -318,7 +340,7 @@ async fn setup_redis_rs(port: u16, mode: &str, window: u64) -> Setup {
     Setup {
         name: "redis-rs".into(),
         connections: if mode == "shared" { 1 } else { SUBSCRIBERS },
-        publisher: Publisher::RedisRs(publisher),
+        publisher: publisher("redis-rs", port).await,
         channels,
         meter,
         _keep: Vec::new(),
@@ -336,10 +358,6 @@ async fn setup_fred(port: u16, mode: &str, window: u64) -> Setup {
     };
     let channels = channel_names(&format!("fred:{mode}"));
     let meter = Meter::new(window);
-    let publisher = Builder::from_config(config.clone())
-        .build()
-        .expect("fred client");
-    publisher.init().await.expect("fred connect");
     let subscriber = || async {
         let client = Builder::from_config(config.clone())
             .set_performance_config(perf.clone())
@@ -392,11 +410,10 @@ async fn setup_fred(port: u16, mode: &str, window: u64) -> Setup {
     if let Some(client) = shared {
         keep.push(Box::new(client));
     }
-    keep.push(Box::new(publisher.clone()));
     Setup {
         name: "fred".into(),
         connections: if mode == "shared" { 1 } else { SUBSCRIBERS },
-        publisher: Publisher::Fred(publisher),
+        publisher: publisher("fred", port).await,
         channels,
         meter,
         _keep: keep,
@@ -510,6 +527,7 @@ fn main() {
     let secs = env_or("FANOUT_SECS", 2.0f64);
     let window = env_or("FANOUT_WINDOW", 200u64);
     let publishers = env_or("FANOUT_PUBLISHERS", 16usize);
+    let common = std::env::var("FANOUT_PUBLISHER").unwrap_or_else(|_| "own".into());
     let time = Duration::from_secs_f64(secs);
     now_ns();
 
@@ -530,6 +548,10 @@ fn main() {
                     "fred" => setup_fred(port, mode, window).await,
                     other => panic!("unknown client {other}"),
                 };
+                let mut setup = setup;
+                if common != "own" {
+                    setup.publisher = publisher(&common, port).await;
+                }
                 eprintln!(
                     "{mode}: {name} subscribed ({} connections) in {:.1} s",
                     setup.connections,
@@ -600,11 +622,17 @@ fn main() {
 
     println!();
     println!(
-        "Pub/Sub fan-out: 1 publisher ({publishers} tasks, window {window} messages), \
+        "Pub/Sub fan-out: 1 publisher ({publishers} tasks, window {window} messages, \
+         client: {}), \
          {CHANNELS} channels, {SUBSCRIBERS} subscribers ({PER_CHANNEL} per channel), \
          {PAYLOAD_LEN}-byte payloads; {rounds} rounds of {secs} s, the libraries taking turns. \
          delivered/s: median round (all rounds in brackets); latency publish → subscriber \
-         task, µs, all rounds; CPU µs per delivery."
+         task, µs, all rounds; CPU µs per delivery.",
+        if common == "own" {
+            "each library's own"
+        } else {
+            common.as_str()
+        }
     );
     for (mode, rows) in tables {
         println!();
