@@ -21,6 +21,9 @@
 //! - `BENCH_ROUNDS`   rounds per cell, the libraries taking turns (default 3)
 //! - `BENCH_WARMUP_MS` warm-up per cell (default 300)
 //! - `BENCH_RB`       `0` skips redis-benchmark
+//! - `BENCH_TLS`      `1`: the server serves TLS only (a certificate generated for the run);
+//!   every library connects over TLS with rustls (ring provider), verifying against the
+//!   run's CA; redis-benchmark is skipped
 //! - `BENCH_NO_TIMEOUTS` `1` turns off the per-request timeouts that hardy (5 s) and
 //!   redis-rs (500 ms) arm by default (fred has none by default), to see their cost
 
@@ -418,15 +421,29 @@ fn main() {
     };
     let rb = env_or("BENCH_RB", 1u32) != 0;
     let no_timeouts = env_or("BENCH_NO_TIMEOUTS", 0u32) != 0;
+    let tls = env_or("BENCH_TLS", 0u32) != 0;
+    let rb = rb && !tls;
 
-    let server = hardy_testkit::RedisServer::start().expect("start redis-server");
+    let certs = hardy_testkit::TestCerts::generate().expect("test certificates");
+    let server = if tls {
+        hardy_testkit::RedisConfig::new()
+            .tls(&certs, hardy_testkit::ServerCert::Localhost, false)
+            .start()
+            .expect("start redis-server with TLS")
+    } else {
+        hardy_testkit::RedisServer::start().expect("start redis-server")
+    };
     let port = server.port();
     let version = Process::new("redis-server")
         .arg("--version")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    eprintln!("{version}; listening on {}", server.addr());
+    eprintln!(
+        "{version}; listening on {}{}",
+        server.addr(),
+        if tls { " (TLS only)" } else { "" }
+    );
     if no_timeouts {
         eprintln!("per-request timeouts off (BENCH_NO_TIMEOUTS)");
     }
@@ -450,6 +467,9 @@ fn main() {
     sys.block_on(async {
         let hardy = if run("hardy") {
             let mut config = hardy_redis::Config::new("127.0.0.1", port);
+            if tls {
+                config = config.tls(hardy_redis::Tls::new().ca_pem(certs.ca_pem()));
+            }
             if no_timeouts {
                 config = config.no_command_timeout();
             }
@@ -463,6 +483,9 @@ fn main() {
         };
         let typed = if run("hardy-typed") {
             let mut config = hardy_redis::Config::new("127.0.0.1", port);
+            if tls {
+                config = config.tls(hardy_redis::Tls::new().ca_pem(certs.ca_pem()));
+            }
             if no_timeouts {
                 config = config.no_command_timeout();
             }
@@ -475,7 +498,15 @@ fn main() {
             None
         };
         let redis_rs = if run("redis-rs") {
-            let client = redis::Client::open(url.as_str()).expect("redis-rs client");
+            let client = if tls {
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(certs.ca_pem().as_bytes().to_vec()),
+                };
+                redis::Client::build_with_tls(url.as_str(), certs).expect("redis-rs TLS client")
+            } else {
+                redis::Client::open(url.as_str()).expect("redis-rs client")
+            };
             let mut config = redis::AsyncConnectionConfig::new();
             if no_timeouts {
                 config = config.set_response_timeout(None);
@@ -491,7 +522,10 @@ fn main() {
         };
         let fred = if run("fred") {
             use fred::prelude::{Builder, ClientLike, Config};
-            let config = Config::from_url(&url).expect("fred config");
+            let mut config = Config::from_url(&url).expect("fred config");
+            if tls {
+                config.tls = Some(fred_tls(certs.ca_pem()).into());
+            }
             let client = Builder::from_config(config).build().expect("fred client");
             client.init().await.expect("fred connect");
             Some(Fred(client))
@@ -564,7 +598,14 @@ fn main() {
     });
 
     println!();
-    println!("{version}");
+    println!(
+        "{version}{}",
+        if tls {
+            ", TLS (rustls, ring) on every client"
+        } else {
+            ""
+        }
+    );
     println!(
         "SET/GET pairs, 16-byte keys over {KEYS} keys, {VALUE_LEN}-byte values. Per library and \
          C: {} ms of warm-up, then {rounds} rounds of up to {} ops or {:.1} s, the libraries \
@@ -637,4 +678,21 @@ fn main() {
             ratio
         );
     }
+}
+
+/// fred's TLS: a rustls client on the ring provider trusting `ca_pem`.
+fn fred_tls(ca_pem: &str) -> fred::types::config::TlsConnector {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.expect("CA PEM")).expect("CA");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    fred::types::config::TlsConnector::from(config)
 }

@@ -7,7 +7,9 @@
 //!
 //! `cargo run --release --manifest-path bench/redis-compare/Cargo.toml --bin pool_web`
 //!
-//! Environment: `BENCH_SECS` seconds per cell (default 5), `BENCH_CLIENTS` a subset of
+//! Every service runs at once (idle but for its turn); the clients take turns cell by cell,
+//! `BENCH_ROUNDS` rounds (default 3), `BENCH_SECS` seconds per cell and round (default 3);
+//! requests/s is the median round. `BENCH_CLIENTS` is a subset of
 //! `hardy-single,hardy-pool,redis-rs,deadpool`. Needs `wrk` on the PATH.
 
 use std::process::Command as Process;
@@ -142,7 +144,26 @@ fn parse_latency(v: &str) -> f64 {
     num.parse::<f64>().map(|n| n * scale).unwrap_or(f64::NAN)
 }
 
-async fn run_one(name: &str, url: &str, secs: u64) -> Vec<(String, usize, f64, f64, u64)> {
+/// One client's actix-web service, running until `stop`.
+struct Service {
+    name: String,
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+    running: actix_rt::task::JoinHandle<std::io::Result<()>>,
+    pool: Arc<OnceLock<hardy_redis::Pool>>,
+}
+
+impl Service {
+    async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.running.await;
+        if let Some(pool) = self.pool.get() {
+            pool.stop().await;
+        }
+    }
+}
+
+async fn start(name: &str, url: &str) -> Service {
     let config: hardy_redis::Config = url.parse().expect("config");
     let cell: Arc<OnceLock<hardy_redis::Pool>> = Arc::default();
     let backend = match name {
@@ -204,36 +225,35 @@ async fn run_one(name: &str, url: &str, secs: u64) -> Vec<(String, usize, f64, f
         let _ = cell.set(pool);
     }
     let base = format!("http://127.0.0.1:{port}");
-    let mut rows = Vec::new();
     // Warm-up.
     let warm = base.clone();
     tokio::task::spawn_blocking(move || wrk(&format!("{warm}/get"), 16, 1))
         .await
         .unwrap();
-    for connections in [16, 128] {
-        for path in ["get", "incr"] {
-            let target = format!("{base}/{path}");
-            let (rps, p99, errors) =
-                tokio::task::spawn_blocking(move || wrk(&target, connections, secs))
-                    .await
-                    .unwrap();
-            rows.push((format!("{name} {path}"), connections, rps, p99, errors));
-        }
+    Service {
+        name: name.to_string(),
+        base,
+        handle,
+        running,
+        pool: cell,
     }
-    handle.stop(true).await;
-    let _ = running.await;
-    if let Some(pool) = cell.get() {
-        pool.stop().await;
-    }
-    rows
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
 }
 
 #[actix_web::main]
 async fn main() {
-    let secs: u64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let env = |name: &str, default: u64| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let secs = env("BENCH_SECS", 3);
+    let rounds = env("BENCH_ROUNDS", 3) as usize;
     let clients: Vec<String> = std::env::var("BENCH_CLIENTS")
         .unwrap_or_else(|_| "hardy-single,hardy-pool,redis-rs,deadpool".into())
         .split(',')
@@ -252,13 +272,78 @@ async fn main() {
         )
         .await
         .unwrap();
-    println!("actix-web, {WORKERS} workers; wrk -t2, {secs} s per cell; p99 in ms");
-    println!("| client | route | wrk connections | requests/s | p99 ms | non-2xx |");
-    println!("|---|---|---|---|---|---|");
+    // Every service runs for the whole benchmark (idle but for its turn), so that the
+    // clients can take turns cell by cell within each round.
+    let mut services = Vec::new();
     for name in &clients {
-        for (label, connections, rps, p99, errors) in run_one(name, &url, secs).await {
-            let (client, route) = label.split_once(' ').unwrap();
-            println!("| {client} | {route} | {connections} | {rps:.0} | {p99:.2} | {errors} |");
+        services.push(start(name, &url).await);
+    }
+    let cells: Vec<(usize, &str)> = [16, 128]
+        .into_iter()
+        .flat_map(|c| ["get", "incr"].into_iter().map(move |p| (c, p)))
+        .collect();
+    // results[cell][service] = [(rps, p99, non-2xx)] per round
+    let mut results = vec![vec![Vec::new(); services.len()]; cells.len()];
+    for round in 0..rounds {
+        for (ci, (connections, path)) in cells.iter().enumerate() {
+            for (si, service) in services.iter().enumerate() {
+                let target = format!("{}/{path}", service.base);
+                let connections = *connections;
+                let (rps, p99, errors) =
+                    tokio::task::spawn_blocking(move || wrk(&target, connections, secs))
+                        .await
+                        .unwrap();
+                eprintln!(
+                    "round {round}: {} {path} c={connections}: {rps:.0} req/s, p99 {p99:.2} ms",
+                    service.name
+                );
+                results[ci][si].push((rps, p99, errors));
+            }
         }
+    }
+    println!(
+        "actix-web, {WORKERS} workers; wrk -t2, {rounds} rounds of {secs} s per cell, the \
+         clients taking turns cell by cell; requests/s: median round (all rounds in \
+         brackets); p99: median round's p99 of the rounds, in ms"
+    );
+    println!(
+        "| route | wrk connections | client | requests/s | rounds | p99 ms | non-2xx | ÷ best peer |"
+    );
+    println!("|---|---:|---|---:|---|---:|---:|---:|");
+    for (ci, (connections, path)) in cells.iter().enumerate() {
+        let medians: Vec<f64> = results[ci]
+            .iter()
+            .map(|r| median(r.iter().map(|x| x.0).collect()))
+            .collect();
+        for (si, service) in services.iter().enumerate() {
+            let rows = &results[ci][si];
+            let rps = medians[si];
+            let p99 = median(rows.iter().map(|x| x.1).collect());
+            let errors: u64 = rows.iter().map(|x| x.2).sum();
+            let all = rows
+                .iter()
+                .map(|x| format!("{:.0}", x.0))
+                .collect::<Vec<_>>()
+                .join(" / ");
+            // hardy's rows against the best of the non-hardy clients.
+            let best_peer = services
+                .iter()
+                .zip(&medians)
+                .filter(|(s, _)| !s.name.starts_with("hardy"))
+                .map(|(_, m)| *m)
+                .fold(0.0f64, f64::max);
+            let ratio = if service.name.starts_with("hardy") && best_peer > 0.0 {
+                format!("{:.2}×", rps / best_peer)
+            } else {
+                String::new()
+            };
+            println!(
+                "| {path} | {connections} | {} | {rps:.0} | {all} | {p99:.2} | {errors} | {ratio} |",
+                service.name
+            );
+        }
+    }
+    for service in services {
+        service.stop().await;
     }
 }
