@@ -133,6 +133,9 @@ pub struct Config {
     pub(crate) sentinel: Option<Sentinel>,
     /// Sends `READONLY` after connecting (a cluster node that may serve replica reads).
     pub(crate) cluster_readonly: bool,
+    /// A refused handshake backs off and retries instead of stopping the actor: a cluster
+    /// node's connection, where one misconfigured node must not stop the others.
+    pub(crate) retry_refusals: bool,
 }
 
 impl Config {
@@ -176,6 +179,7 @@ impl Config {
             session_marks: None,
             sentinel: None,
             cluster_readonly: false,
+            retry_refusals: false,
         }
     }
 

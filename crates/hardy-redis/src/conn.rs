@@ -294,6 +294,13 @@ impl Connection for RedisConn {
                 Next::Backoff
             }
             Failure::Error(
+                ref
+                e @ (Error::Handshake { .. } | Error::Config(_) | Error::SentinelRefused { .. }),
+            ) if self.config.retry_refusals => {
+                tracing::error!(peer = %self.config.peer(), error = %e, "Redis refused the handshake: backing off (a cluster node)");
+                Next::Backoff
+            }
+            Failure::Error(
                 e @ (Error::Handshake { .. } | Error::Config(_) | Error::SentinelRefused { .. }),
             ) => {
                 let reason = e.to_string();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hardy_redis::cluster::{Cluster, ClusterConfig};
+use hardy_redis::cluster::{key_slot, Cluster, ClusterConfig};
 use hardy_redis::{cmd, Error, Frame, Pipeline};
 use hardy_testkit::RedisCluster;
 
@@ -372,5 +372,67 @@ async fn shard_subscriptions_follow_their_slot_when_it_migrates() {
         other => panic!("{other:?}"),
     }
     assert_eq!(nodes.owner_of(slot).unwrap(), to);
+    cluster.stop().await;
+}
+
+/// One node that refuses the handshake (here: `PING`, its last step, denied by its ACL alone) must not take
+/// the others down: its connection backs off instead of stopping, so its supervisor never
+/// reaches its restart intensity, and it comes back once the node accepts it again.
+#[actix_rt::test]
+async fn a_node_refusing_the_handshake_does_not_stop_the_others() {
+    let nodes = RedisCluster::with_shape(3, 0).expect("cluster");
+    let config = ClusterConfig::new(nodes.addrs())
+        .unwrap()
+        .retry_timeout(Duration::from_millis(500));
+    let cluster = Cluster::connect(config).await.unwrap();
+    let bad = nodes.primaries().unwrap()[0];
+    let bad_slot = nodes.slots_of(bad).unwrap()[0];
+    let good_slot = (0..16384u16)
+        .find(|s| nodes.owner_of(*s).unwrap() != bad)
+        .unwrap();
+    let key_for = |slot: u16| {
+        (0..)
+            .map(|i| format!("refusal:{i}"))
+            .find(|k| key_slot(k.as_bytes()) == slot)
+            .unwrap()
+    };
+    let (bad_key, good_key) = (key_for(bad_slot), key_for(good_slot));
+    let () = cluster
+        .command(cmd("SET").arg(&bad_key).arg("1"))
+        .await
+        .unwrap();
+
+    nodes
+        .node(bad)
+        .command(&["ACL", "SETUSER", "default", "-ping"])
+        .unwrap();
+    nodes.node(bad).client_kill_all().unwrap();
+    // Far more reconnect attempts than the node supervisor's intensity (100 in 10 s)
+    // would allow if each refusal stopped the connection.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
+    while tokio::time::Instant::now() < deadline {
+        let _ = cluster.command::<Frame>(cmd("GET").arg(&bad_key)).await;
+        let () = cluster
+            .command(cmd("SET").arg(&good_key).arg("2"))
+            .await
+            .expect("the other nodes keep serving");
+    }
+    nodes
+        .node(bad)
+        .command(&["ACL", "SETUSER", "default", "+ping"])
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match cluster.command::<String>(cmd("GET").arg(&bad_key)).await {
+            Ok(v) => {
+                assert_eq!(v, "1");
+                break;
+            }
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                let _ = e;
+            }
+            Err(e) => panic!("the node never came back: {e}"),
+        }
+    }
     cluster.stop().await;
 }

@@ -176,6 +176,10 @@ impl ClusterConfig {
         config.port = port;
         config.unix = None;
         config.cluster_readonly = self.read_from_replicas;
+        // A node that refuses the handshake (its own password, a certificate that does
+        // not match) must not stop: its supervisor would restart it at once, reach its
+        // intensity within seconds and take every node's connection down with it.
+        config.retry_refusals = true;
         Ok(config)
     }
 }
@@ -190,7 +194,8 @@ impl FromStr for ClusterConfig {
 
 /// `host:port` or `[v6]:port` into its parts.
 pub(crate) fn parse_addr(addr: &str) -> Result<(String, u16), Error> {
-    let bad = || Error::Config(format!("{addr:?} is not host:port"));
+    // The value is not echoed: a password typed in the wrong place must not show.
+    let bad = || Error::Config("a node address is not host:port (e.g. 127.0.0.1:7000)".into());
     let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let port = port.parse().map_err(|_| bad())?;
