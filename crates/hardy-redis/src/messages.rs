@@ -131,6 +131,11 @@ fn is_blocking(cmd: &Cmd) -> bool {
 /// (`MULTI` first, `EXEC` or `DISCARD` last, none in between) is written as one piece and
 /// cannot take in other callers' commands.
 fn first_refusal(cmds: &[Cmd], blocking_allowed: bool) -> Option<Error> {
+    // A cluster's `ASKING` goes right before the transaction it lets in.
+    let cmds = match cmds {
+        [asking, rest @ ..] if asking.name() == "ASKING" => rest,
+        all => all,
+    };
     let body = match cmds {
         [first, body @ .., last]
             if first.name() == "MULTI" && matches!(last.name(), "EXEC" | "DISCARD") =>

@@ -436,3 +436,51 @@ async fn a_node_refusing_the_handshake_does_not_stop_the_others() {
     }
     cluster.stop().await;
 }
+
+/// A transaction whose slot is migrating, for a key already on the target: the source
+/// answers `ASK` (and discards the transaction), and the transaction goes to the target
+/// as `ASKING` + `MULTI` … `EXEC` in one write.
+#[actix_rt::test]
+async fn a_transaction_on_a_migrating_slot_follows_ask() {
+    let nodes = RedisCluster::with_shape(3, 0).expect("cluster");
+    let cluster = Cluster::connect(ClusterConfig::new(nodes.addrs()).unwrap())
+        .await
+        .unwrap();
+    let key = "{moving}:counter";
+    let slot = key_slot(key.as_bytes());
+    let from = nodes.owner_of(slot).unwrap();
+    let to = nodes
+        .primaries()
+        .unwrap()
+        .into_iter()
+        .find(|&p| p != from)
+        .unwrap();
+    let (from_id, to_id) = (nodes.node_id(from).to_owned(), nodes.node_id(to).to_owned());
+    let slot_arg = slot.to_string();
+    nodes
+        .node(to)
+        .command(&["CLUSTER", "SETSLOT", &slot_arg, "IMPORTING", &from_id])
+        .unwrap();
+    nodes
+        .node(from)
+        .command(&["CLUSTER", "SETSLOT", &slot_arg, "MIGRATING", &to_id])
+        .unwrap();
+
+    // The key exists nowhere yet: the source asks for it to go to the target.
+    let tx = Pipeline::new()
+        .cmd(cmd("INCR").arg(key))
+        .cmd(cmd("INCR").arg(key));
+    let replies: Vec<i64> = cluster.transaction(tx).await.expect("ASK followed");
+    assert_eq!(replies, vec![1, 2]);
+    assert!(cluster.stats().ask >= 1);
+    // It ran at the target, once (the replies say 1 then 2), and not at the source.
+    let count = |node: usize| {
+        nodes
+            .node(node)
+            .command(&["CLUSTER", "COUNTKEYSINSLOT", &slot_arg])
+            .unwrap()
+            .as_integer()
+    };
+    assert_eq!((count(from), count(to)), (Some(0), Some(1)));
+    cluster.stop().await;
+}

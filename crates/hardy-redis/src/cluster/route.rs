@@ -69,7 +69,13 @@ impl Reply {
     fn redirect(&self, addr: &str) -> Option<Redirect> {
         match self {
             Reply::One(frame) => redirect(frame, addr),
-            Reply::Transaction(frames) => frames.iter().find_map(|f| redirect(f, addr)),
+            // A refused `MULTI` (an ACL without it) that is not itself a redirection
+            // means Redis ran the queued commands one by one: never resend them; the
+            // caller gets `MultiRefused`.
+            Reply::Transaction(frames) => match frames.first() {
+                Some(multi) if multi.is_error() && redirect(multi, addr).is_none() => None,
+                _ => frames.iter().find_map(|f| redirect(f, addr)),
+            },
         }
     }
 }
@@ -257,4 +263,42 @@ fn too_many(tries: &Attempts, last: String) -> Error {
         last,
     }
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> Frame {
+        Frame::SimpleError(bytes::Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    #[test]
+    fn a_transaction_whose_multi_was_refused_is_never_redirected() {
+        // MULTI refused by an ACL: the queued commands ran one by one, the second met a
+        // migrating slot. Resending the transaction would run the first one again.
+        let reply = Reply::Transaction(vec![
+            error("NOPERM this user has no permissions to run the 'multi' command"),
+            Frame::SimpleString("OK".into()),
+            error("ASK 42 127.0.0.1:7001"),
+            error("ERR EXEC without MULTI"),
+        ]);
+        assert_eq!(reply.redirect("127.0.0.1:7000"), None);
+    }
+
+    #[test]
+    fn a_queued_command_redirected_inside_multi_redirects_the_transaction() {
+        let reply = Reply::Transaction(vec![
+            Frame::SimpleString("OK".into()),
+            error("MOVED 42 127.0.0.1:7001"),
+            error("EXECABORT Transaction discarded because of previous errors."),
+        ]);
+        assert_eq!(
+            reply.redirect("127.0.0.1:7000"),
+            Some(Redirect::Moved {
+                slot: 42,
+                addr: "127.0.0.1:7001".into()
+            })
+        );
+    }
 }
