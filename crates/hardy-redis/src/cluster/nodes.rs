@@ -144,6 +144,8 @@ pub(crate) struct Nodes {
     running: tokio::sync::Mutex<HashMap<String, (Node, ChildRef<RedisActor>)>>,
     /// Told when a node's connection is lost (set once the cluster exists).
     on_lost: OnceLock<Weak<Inner>>,
+    /// Running nodes the last topology read left out: closed if the next one does too.
+    missing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Nodes {
@@ -165,6 +167,7 @@ impl Nodes {
             sup,
             running: tokio::sync::Mutex::new(HashMap::new()),
             on_lost: OnceLock::new(),
+            missing: std::sync::Mutex::default(),
         })
     }
 
@@ -219,15 +222,25 @@ impl Nodes {
         Ok(node)
     }
 
-    /// Stops every connection whose address is not in `keep`.
+    /// Stops every connection whose address was not in `keep` this time nor the time
+    /// before. One topology read that leaves a node out (a node briefly unhealthy, a
+    /// replica loading, a read from a node whose view lags) does not cut the requests in
+    /// flight on it; a node that really left is closed at the next read.
     pub(crate) async fn retain(&self, keep: &[&str]) {
         let gone: Vec<ChildRef<RedisActor>> = {
             let mut running = self.running.lock().await;
-            let dead: Vec<String> = running
+            let mut missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+            let absent: Vec<String> = running
                 .keys()
                 .filter(|a| !keep.contains(&a.as_str()))
                 .cloned()
                 .collect();
+            let dead: Vec<String> = absent
+                .iter()
+                .filter(|a| missing.contains(*a))
+                .cloned()
+                .collect();
+            *missing = absent.into_iter().filter(|a| !dead.contains(a)).collect();
             dead.iter()
                 .filter_map(|a| running.remove(a).map(|(_, child)| child))
                 .collect()

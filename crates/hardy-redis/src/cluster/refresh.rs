@@ -65,6 +65,9 @@ impl Inner {
         *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         self.stats.refreshes.fetch_add(1, Ordering::Relaxed);
         let mut errors = Vec::new();
+        // The map this read started from: a MOVED recorded meanwhile is newer than the
+        // read, which is then dropped (the MOVED asked for another read, which follows).
+        let started_from = self.map.load().version;
         let mut known = self.map.load().primaries().to_vec();
         known.extend(self.nodes.all().await);
         // Start somewhere else each time, so one sick node does not answer every refresh.
@@ -75,13 +78,13 @@ impl Inner {
             .filter(|n| n.redis.state().get().is_connected())
         {
             match read_topology(&node.redis, &node.addr, self.tls()).await {
-                Ok(shards) => return self.apply(shards).await,
+                Ok(shards) => return self.apply_if_current(started_from, shards).await,
                 Err(e) => errors.push(format!("{}: {e}", node.addr)),
             }
         }
         for (host, port) in &self.config.seeds {
             match self.read_from_seed(host, *port).await {
-                Ok((shards, _)) => return self.apply(shards).await,
+                Ok((shards, _)) => return self.apply_if_current(started_from, shards).await,
                 Err(e) => errors.push(format!("{host}:{port}: {e}")),
             }
         }
@@ -107,6 +110,20 @@ impl Inner {
             Err(_) => None,
         };
         Ok((shards, keys))
+    }
+
+    /// Applies a topology read unless the map changed while it ran.
+    async fn apply_if_current(
+        self: &Arc<Self>,
+        started_from: u64,
+        shards: Vec<Shard>,
+    ) -> Result<(), Error> {
+        if self.map.load().version != started_from {
+            tracing::debug!("a cluster topology read older than the map in use: dropped");
+            self.trigger_refresh();
+            return Ok(());
+        }
+        self.apply(shards).await
     }
 
     /// Starts connections to new primaries, swaps the map, stops connections to nodes
