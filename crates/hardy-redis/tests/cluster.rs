@@ -204,6 +204,23 @@ async fn pipelines_keep_the_callers_order(cluster: &Cluster) {
     // A Redis error is that element's own outcome.
     assert!(outcomes[60].as_ref().unwrap().is_error());
 
+    // A command the connection refuses before writing (a blocking one) refuses its
+    // node's batch unsent: the others still run, and it gets its own refusal, not
+    // "may have run".
+    let same_node = key_in(0, 5000, "refused");
+    let mut pipe = Pipeline::new();
+    pipe.push(cmd("SET").arg(&same_node).arg("a"));
+    pipe.push(cmd("BLPOP").arg(&same_node).arg(1));
+    pipe.push(cmd("GET").arg(&same_node));
+    let outcomes = cluster.pipeline_each(pipe).await;
+    assert_eq!(outcomes[0].as_ref().unwrap().as_str(), Some("OK"));
+    assert!(
+        matches!(outcomes[1], Err(Error::Config(_))),
+        "{:?}",
+        outcomes[1]
+    );
+    assert_eq!(outcomes[2].as_ref().unwrap().as_str(), Some("a"));
+
     let typed: (String, u32) = cluster
         .pipeline(
             Pipeline::new()

@@ -227,8 +227,15 @@ impl Inner {
                         }
                     }
                 }
-                // Never sent: each command goes again on its own.
-                Err(Error::NotConnected | Error::Stopped(_) | Error::QueueFull(_)) => {
+                // Never sent (a refused command in the batch refuses it all, before
+                // writing): each command goes again on its own, and gets its own outcome.
+                Err(
+                    Error::NotConnected
+                    | Error::Stopped(_)
+                    | Error::QueueFull(_)
+                    | Error::Config(_)
+                    | Error::Overloaded(_),
+                ) => {
                     alone.extend(members.iter().copied());
                 }
                 Err(e) => {
