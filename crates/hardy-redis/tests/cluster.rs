@@ -36,6 +36,13 @@ async fn commands_reach_the_owner_of_their_slot() {
     transactions_stay_in_one_slot(&cluster).await;
     typed_commands_and_broadcasts_work(&cluster).await;
     cluster.stop().await;
+    assert!(
+        matches!(
+            cluster.ssubscribe(["after-stop"]).await,
+            Err(Error::Stopped(_))
+        ),
+        "a stopped cluster must not start a shard Pub/Sub connection"
+    );
 
     replicas_serve_reads_when_asked(&nodes).await;
     seeds_that_are_down_are_skipped(&nodes).await;

@@ -239,6 +239,10 @@ impl Cluster {
         &self,
         channels: impl IntoIterator<Item = impl AsRef<[u8]>>,
     ) -> Result<Subscription, Error> {
+        if self.inner.stopped.load(Ordering::Acquire) {
+            // A connection started now would outlive the stopped cluster.
+            return Err(Error::Stopped("the cluster was stopped".into()));
+        }
         let channels: Vec<Vec<u8>> = channels.into_iter().map(|c| c.as_ref().to_vec()).collect();
         let Some(first) = channels.first() else {
             return Err(Error::Config(
