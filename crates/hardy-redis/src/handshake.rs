@@ -170,13 +170,22 @@ impl Handshake {
     /// (`-LOADING`: `HELLO`, `AUTH`, `CLIENT SETNAME` and `SELECT` are allowed while it
     /// loads). Such a link would answer every request `-LOADING`; the connection backs off
     /// and tries again instead, and requests wait for it within `reconnect_wait`.
+    ///
+    /// Only a momentary refusal (`LOADING`, `BUSY`, ...) fails the step: a user whose ACL
+    /// does not allow `PING` (`NOPERM`) still gets its connection, as before this step
+    /// existed.
     async fn ready(&mut self) -> Result<(), Error> {
-        server_error(self.call(&cmd("PING")).await?)
-            .map(drop)
-            .map_err(|error| Error::Handshake {
+        match server_error(self.call(&cmd("PING")).await?) {
+            Err(error) if crate::conn::busy(&error) => Err(Error::Handshake {
                 step: "PING",
                 error,
-            })
+            }),
+            Err(error) => {
+                tracing::debug!(error = %error, "PING refused during the handshake: not a sign of loading, carrying on");
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+        }
     }
 
     /// `AUTH [user] pass`, falling back to `AUTH pass` on servers without ACLs (< 6).

@@ -375,14 +375,16 @@ async fn shard_subscriptions_follow_their_slot_when_it_migrates() {
     cluster.stop().await;
 }
 
-/// One node that refuses the handshake (here: `PING`, its last step, denied by its ACL alone) must not take
-/// the others down: its connection backs off instead of stopping, so its supervisor never
+/// One node that refuses the handshake (here: `READONLY`, for replica reads, denied by its
+/// ACL alone) must not take the others down: its connection backs off instead of
+/// stopping, so its supervisor never
 /// reaches its restart intensity, and it comes back once the node accepts it again.
 #[actix_rt::test]
 async fn a_node_refusing_the_handshake_does_not_stop_the_others() {
     let nodes = RedisCluster::with_shape(3, 0).expect("cluster");
     let config = ClusterConfig::new(nodes.addrs())
         .unwrap()
+        .read_from_replicas(true)
         .retry_timeout(Duration::from_millis(500));
     let cluster = Cluster::connect(config).await.unwrap();
     let bad = nodes.primaries().unwrap()[0];
@@ -404,7 +406,7 @@ async fn a_node_refusing_the_handshake_does_not_stop_the_others() {
 
     nodes
         .node(bad)
-        .command(&["ACL", "SETUSER", "default", "-ping"])
+        .command(&["ACL", "SETUSER", "default", "-readonly"])
         .unwrap();
     nodes.node(bad).client_kill_all().unwrap();
     // Far more reconnect attempts than the node supervisor's intensity (100 in 10 s)
@@ -419,7 +421,7 @@ async fn a_node_refusing_the_handshake_does_not_stop_the_others() {
     }
     nodes
         .node(bad)
-        .command(&["ACL", "SETUSER", "default", "+ping"])
+        .command(&["ACL", "SETUSER", "default", "+readonly"])
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

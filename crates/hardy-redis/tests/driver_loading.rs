@@ -112,3 +112,19 @@ async fn a_subscriber_meeting_a_loading_server_backs_off_and_subscribes_once_it_
         other => panic!("expected the message, got {other:?}"),
     }
 }
+
+/// The handshake's `PING` only looks for a loading server: a user whose ACL does not
+/// allow `PING` still connects and runs what it may.
+#[actix_rt::test]
+async fn a_user_without_ping_permission_still_connects() {
+    let server = RedisServer::start().expect("redis-server");
+    server
+        .command(&["ACL", "SETUSER", "default", "-ping"])
+        .unwrap();
+    let redis = Redis::connect(Config::from_url(&server.url()).unwrap())
+        .await
+        .expect("PING refused by the ACL must not fail the connect");
+    let () = redis.command(cmd("SET").arg("k").arg("v")).await.unwrap();
+    let v: String = redis.command(cmd("GET").arg("k")).await.unwrap();
+    assert_eq!(v, "v");
+}
