@@ -27,22 +27,18 @@
 //! - `BENCH_NO_TIMEOUTS` `1` turns off the per-request timeouts that hardy (5 s) and
 //!   redis-rs (500 ms) arm by default (fred has none by default), to see their cost
 
-use std::cell::{Cell, RefCell};
 use std::process::Command as Process;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 
-const KEYS: usize = 256;
-const VALUE_LEN: usize = 64;
+mod harness;
 
-/// One client library under test: SET and GET on a shared, cloneable handle.
-trait Client: Clone + 'static {
-    async fn set(&self, key: &str, value: &Bytes);
-    async fn get(&self, key: &str);
-}
+use harness::{env_or, phase, Client, KEYS};
+
+const VALUE_LEN: usize = 64;
 
 #[derive(Clone)]
 struct Hardy(hardy_redis::Redis);
@@ -181,61 +177,6 @@ struct Limits {
     ops: u64,
     time: Duration,
     warmup: Duration,
-}
-
-/// Runs `callers` tasks of SET/GET pairs until `max_ops` operations were started or
-/// `max_time` passed; returns (completed ops, elapsed, histogram in ns).
-async fn phase<C: Client>(
-    client: &C,
-    keys: &Rc<Vec<String>>,
-    value: &Bytes,
-    callers: usize,
-    max_ops: u64,
-    max_time: Duration,
-) -> (u64, Duration, Histogram<u64>) {
-    let started = Rc::new(Cell::new(0u64));
-    let hist = Rc::new(RefCell::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
-    ));
-    let t0 = Instant::now();
-    let deadline = t0 + max_time;
-    let mut tasks = Vec::with_capacity(callers);
-    for task in 0..callers {
-        let client = client.clone();
-        let keys = keys.clone();
-        let value = value.clone();
-        let started = started.clone();
-        let hist = hist.clone();
-        tasks.push(tokio::task::spawn_local(async move {
-            let mut i = 0usize;
-            loop {
-                let n = started.get();
-                if n >= max_ops {
-                    break;
-                }
-                let begin = Instant::now();
-                if begin >= deadline {
-                    break;
-                }
-                started.set(n + 1);
-                let key = &keys[(task * 37 + i / 2) % KEYS];
-                if i.is_multiple_of(2) {
-                    client.set(key, &value).await;
-                } else {
-                    client.get(key).await;
-                }
-                let ns = begin.elapsed().as_nanos() as u64;
-                hist.borrow_mut().saturating_record(ns.max(1));
-                i += 1;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("a caller task panicked");
-    }
-    let elapsed = t0.elapsed();
-    let hist = Rc::try_unwrap(hist).ok().unwrap().into_inner();
-    (hist.len(), elapsed, hist)
 }
 
 /// One library's rounds at one caller count.
@@ -378,13 +319,6 @@ fn redis_benchmark(port: u16, callers: usize, pipeline: usize) -> Option<Cellv> 
         server_cpu_us: 0.0,
         cmds_per_read: 0.0,
     })
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn show(c: Option<Cellv>) -> String {

@@ -26,7 +26,6 @@
 //! - `BENCH_WARMUP_MS` warm-up per cell (default 300)
 //! - `BENCH_RECOVERY`  `0` skips the recovery measurement
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -34,7 +33,11 @@ use bytes::Bytes;
 use hardy_testkit::RedisCluster;
 use hdrhistogram::Histogram;
 
-const KEYS: usize = 256;
+#[path = "../harness.rs"]
+mod harness;
+
+use harness::{env_or, phase, Client, KEYS};
+
 const VALUE_LEN: usize = 64;
 /// A key in slot 0, owned by the first primary.
 fn slot0_key() -> String {
@@ -44,19 +47,18 @@ fn slot0_key() -> String {
         .expect("some key hashes to slot 0")
 }
 
-/// One client library under test.
-trait Client: Clone + 'static {
-    async fn set(&self, key: &str, value: &Bytes) -> Result<(), String>;
-    async fn get(&self, key: &str);
+/// A cluster client under test: the shared SET/GET of [`Client`], and a SET that
+/// reports its error (the recovery measurement counts failed writes).
+trait TrySet: Client {
+    async fn try_set(&self, key: &str, value: &Bytes) -> Result<(), String>;
 }
 
 #[derive(Clone)]
 struct Hardy(hardy_redis::cluster::Cluster);
 
 impl Client for Hardy {
-    async fn set(&self, key: &str, value: &Bytes) -> Result<(), String> {
-        let cmd = hardy_redis::cmd("SET").arg(key).arg(value);
-        self.0.command::<()>(cmd).await.map_err(|e| e.to_string())
+    async fn set(&self, key: &str, value: &Bytes) {
+        self.try_set(key, value).await.expect("SET");
     }
     async fn get(&self, key: &str) {
         let cmd = hardy_redis::cmd("GET").arg(key);
@@ -65,16 +67,19 @@ impl Client for Hardy {
     }
 }
 
+impl TrySet for Hardy {
+    async fn try_set(&self, key: &str, value: &Bytes) -> Result<(), String> {
+        let cmd = hardy_redis::cmd("SET").arg(key).arg(value);
+        self.0.command::<()>(cmd).await.map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Clone)]
 struct RedisRs(redis::cluster_async::ClusterConnection);
 
 impl Client for RedisRs {
-    async fn set(&self, key: &str, value: &Bytes) -> Result<(), String> {
-        use redis::AsyncCommands;
-        let mut conn = self.0.clone();
-        conn.set::<_, _, ()>(key, &value[..])
-            .await
-            .map_err(|e| e.to_string())
+    async fn set(&self, key: &str, value: &Bytes) {
+        self.try_set(key, value).await.expect("SET");
     }
     async fn get(&self, key: &str) {
         use redis::AsyncCommands;
@@ -84,21 +89,37 @@ impl Client for RedisRs {
     }
 }
 
+impl TrySet for RedisRs {
+    async fn try_set(&self, key: &str, value: &Bytes) -> Result<(), String> {
+        use redis::AsyncCommands;
+        let mut conn = self.0.clone();
+        conn.set::<_, _, ()>(key, &value[..])
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Clone)]
 struct Fred(fred::prelude::Client);
 
 impl Client for Fred {
-    async fn set(&self, key: &str, value: &Bytes) -> Result<(), String> {
-        use fred::prelude::KeysInterface;
-        self.0
-            .set::<(), _, _>(key, value.clone(), None, None, false)
-            .await
-            .map_err(|e| e.to_string())
+    async fn set(&self, key: &str, value: &Bytes) {
+        self.try_set(key, value).await.expect("SET");
     }
     async fn get(&self, key: &str) {
         use fred::prelude::KeysInterface;
         let v: Option<Bytes> = self.0.get(key).await.expect("fred GET");
         assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
+    }
+}
+
+impl TrySet for Fred {
+    async fn try_set(&self, key: &str, value: &Bytes) -> Result<(), String> {
+        use fred::prelude::KeysInterface;
+        self.0
+            .set::<(), _, _>(key, value.clone(), None, None, false)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -136,8 +157,8 @@ async fn fred(cluster: &RedisCluster) -> Fred {
         ..Config::default()
     };
     // fred's defaults have no reconnect policy and no command timeout: a command to a
-    // dead node would wait forever. Give it hardy's: reconnect (100 ms × 1.5 up to 1 s),
-    // 5 s command timeout.
+    // dead node would wait forever. Give it a reconnect policy (100 ms × 2 up to 1 s) and a
+    // 5 s command timeout, hardy's default.
     let client = Builder::from_config(config)
         .set_policy(fred::prelude::ReconnectPolicy::new_exponential(
             0, 100, 1_000, 2,
@@ -148,61 +169,6 @@ async fn fred(cluster: &RedisCluster) -> Fred {
         .expect("fred client");
     client.init().await.expect("fred connect");
     Fred(client)
-}
-
-/// Runs `callers` tasks of SET/GET pairs until `max_ops` operations were started or
-/// `max_time` passed; returns (completed ops, elapsed, histogram in ns).
-async fn phase<C: Client>(
-    client: &C,
-    keys: &Rc<Vec<String>>,
-    value: &Bytes,
-    callers: usize,
-    max_ops: u64,
-    max_time: Duration,
-) -> (u64, Duration, Histogram<u64>) {
-    let started = Rc::new(Cell::new(0u64));
-    let hist = Rc::new(RefCell::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
-    ));
-    let t0 = Instant::now();
-    let deadline = t0 + max_time;
-    let mut tasks = Vec::with_capacity(callers);
-    for task in 0..callers {
-        let client = client.clone();
-        let keys = keys.clone();
-        let value = value.clone();
-        let started = started.clone();
-        let hist = hist.clone();
-        tasks.push(tokio::task::spawn_local(async move {
-            let mut i = 0usize;
-            loop {
-                let n = started.get();
-                if n >= max_ops {
-                    break;
-                }
-                let begin = Instant::now();
-                if begin >= deadline {
-                    break;
-                }
-                started.set(n + 1);
-                let key = &keys[(task * 37 + i / 2) % KEYS];
-                if i.is_multiple_of(2) {
-                    client.set(key, &value).await.expect("SET");
-                } else {
-                    client.get(key).await;
-                }
-                let ns = begin.elapsed().as_nanos() as u64;
-                hist.borrow_mut().saturating_record(ns.max(1));
-                i += 1;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("a caller task panicked");
-    }
-    let elapsed = t0.elapsed();
-    let hist = Rc::try_unwrap(hist).ok().unwrap().into_inner();
-    (hist.len(), elapsed, hist)
 }
 
 /// One library's rounds at one caller count: rates per round, latency over all.
@@ -258,11 +224,11 @@ async fn round<C: Client>(
 }
 
 /// Kill the primary of slot 0 under `client`, and time its first successful write there.
-async fn recovery<C: Client>(nodes: &mut RedisCluster, client: &C) -> (Duration, u32) {
+async fn recovery<C: TrySet>(nodes: &mut RedisCluster, client: &C) -> (Duration, u32) {
     let value = Bytes::from_static(b"v");
     let key = slot0_key();
     client
-        .set(&key, &value)
+        .try_set(&key, &value)
         .await
         .expect("write before the kill");
     let primary = nodes.owner_of(0).expect("slot 0's owner");
@@ -272,7 +238,7 @@ async fn recovery<C: Client>(nodes: &mut RedisCluster, client: &C) -> (Duration,
     loop {
         // The same outer bound for every library: an attempt still pending after 5 s
         // counts as failed.
-        match tokio::time::timeout(Duration::from_secs(5), client.set(&key, &value)).await {
+        match tokio::time::timeout(Duration::from_secs(5), client.try_set(&key, &value)).await {
             Ok(Ok(())) => return (killed.elapsed(), errors),
             _ => errors += 1,
         }
@@ -282,13 +248,6 @@ async fn recovery<C: Client>(nodes: &mut RedisCluster, client: &C) -> (Duration,
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn show(c: Option<(f64, f64, f64)>) -> String {
@@ -339,15 +298,15 @@ fn main() {
         // Every key exists before the first GET.
         if let Some(h) = &h {
             for k in keys.iter() {
-                h.set(k, &value).await.expect("seed");
+                h.set(k, &value).await;
             }
         } else if let Some(r) = &r {
             for k in keys.iter() {
-                r.set(k, &value).await.expect("seed");
+                r.set(k, &value).await;
             }
         } else if let Some(f) = &f {
             for k in keys.iter() {
-                f.set(k, &value).await.expect("seed");
+                f.set(k, &value).await;
             }
         }
         for &c in &callers {

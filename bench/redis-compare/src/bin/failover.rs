@@ -42,6 +42,8 @@ impl Fault {
     }
 }
 
+// One writer per run, built once: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Writer {
     Hardy(hardy_redis::Redis),
     RedisRs {
@@ -69,7 +71,7 @@ impl Writer {
                     .collect();
                 let mut sentinel = redis::sentinel::SentinelClient::build(
                     urls,
-                    group.service().to_owned(),
+                    group.service(),
                     None,
                     redis::sentinel::SentinelServerType::Master,
                 )
