@@ -43,10 +43,10 @@ pub(crate) enum Reply {
 }
 
 impl Request {
-    fn name(&self) -> String {
+    fn name(&self) -> &str {
         match self {
-            Request::One(c) => c.name().to_owned(),
-            Request::Transaction(_) => "MULTI".to_owned(),
+            Request::One(c) => c.name(),
+            Request::Transaction(_) => "MULTI",
         }
     }
 
@@ -80,19 +80,20 @@ impl Reply {
     }
 }
 
-/// A retry loop's state: redirections followed, pause, deadline.
-struct Attempts {
-    command: String,
+/// A retry loop's state: redirections followed, pause, deadline. The command's name is
+/// borrowed: it is only copied into an error.
+struct Attempts<'a> {
+    command: &'a str,
     redirects: u32,
     pause: Duration,
     started: Instant,
     deadline: Instant,
 }
 
-impl Attempts {
+impl Attempts<'_> {
     fn unavailable(&self, reason: impl Into<String>) -> Error {
         ClusterError::Unavailable {
-            command: self.command.clone(),
+            command: self.command.to_owned(),
             waited: self.started.elapsed(),
             reason: reason.into(),
         }
@@ -258,7 +259,7 @@ impl Inner {
 
 fn too_many(tries: &Attempts, last: String) -> Error {
     ClusterError::TooManyRedirects {
-        command: tries.command.clone(),
+        command: tries.command.to_owned(),
         count: tries.redirects,
         last,
     }
