@@ -392,11 +392,31 @@ async fn the_health_check_notices_a_frozen_server_on_a_subscribed_resp3_link() {
 #[actix_rt::test]
 async fn the_health_check_keeps_a_quiet_subscribed_link_up() {
     let server = RedisServer::start().expect("redis-server");
-    let pubsub = PubSub::start(config(&server).health_check(Duration::from_millis(20)));
+    // A probe whose pong went unmatched would time out within 100 ms and drop the link.
+    let pubsub = PubSub::start(
+        config(&server)
+            .health_check(Duration::from_millis(20))
+            .command_timeout(Duration::from_millis(100)),
+    );
     let mut sub = pubsub.subscribe(["quiet"]).await.unwrap();
-    // Many probes come and go while nothing is published: each pong is matched, none
-    // times out, and the subscriber sees no outage.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Many probes come and go while nothing is published (counted by Redis itself): each
+    // pong is matched, none times out, and the subscriber sees no outage.
+    let pings = || match server.command(&["INFO", "commandstats"]).unwrap() {
+        Reply::Bulk(Some(text)) => String::from_utf8_lossy(&text)
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_ping:calls="))
+            .and_then(|rest| rest.split(',').next()?.parse::<u64>().ok())
+            .unwrap_or(0),
+        other => panic!("unexpected INFO reply {other:?}"),
+    };
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while pings() < 20 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no health checks ran"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let redis = Redis::connect(config(&server)).await.unwrap();
     redis.publish("quiet", "still here").await.unwrap();
     assert_eq!(next_payload(&mut sub).await, "still here");
