@@ -1,12 +1,12 @@
-//! The client libraries under test, each behind the kit's [`Client`](crate::kit::Client)
-//! with its defaults (fred with a reconnect policy, since it has none by default).
+//! The client libraries under test, each behind the kit's [`Client`](crate::kit::Client):
+//! a connection, or for Sentinel and Cluster what each library offers (see
+//! `connect.rs` for how each is made).
 //!
 //! Replies are taken raw (a frame, a `redis::Value`, a `fred` value), so that a reply meant
 //! for another request is seen as such instead of failing a type conversion; errors are
 //! classified by whether the command may have run, as each library reports it.
 
-use std::net::SocketAddr;
-
+pub use crate::connect::{connect, connect_hardy, FRED_POLICY};
 pub use crate::kit::{Failure, Reply};
 
 /// Which library.
@@ -36,49 +36,16 @@ impl Kind {
     }
 }
 
-/// fred's reconnect policy here: the one its README shows (exponential from 100 ms,
-/// doubling, up to 30 s, never giving up). Without one, fred does not reconnect at all.
-pub const FRED_POLICY: (u32, u32, u32, u32) = (0, 100, 30_000, 2);
-
-/// One connection of one library, shared by every caller.
+/// One connection (or cluster client) of one library, shared by every caller; made by
+/// [`connect`](crate::connect::connect) for a scenario's endpoint.
 #[derive(Clone)]
 pub enum Client {
     Hardy(crate::kit::Hardy),
+    HardyCluster(hardy_redis::cluster::Cluster),
     RedisRs(redis::aio::ConnectionManager),
+    RedisRsSentinel(crate::redis_rs_sentinel::SentinelManager),
+    RedisRsCluster(redis::cluster_async::ClusterConnection),
     Fred(fred::prelude::Client),
-}
-
-/// Connects `kind` to `addr` with the library's defaults.
-pub async fn connect(kind: Kind, addr: SocketAddr) -> Client {
-    let url = format!("redis://{addr}");
-    match kind {
-        Kind::Hardy => connect_hardy(url.parse().expect("hardy URL")).await,
-        Kind::RedisRs => {
-            let client = redis::Client::open(url).expect("redis-rs URL");
-            Client::RedisRs(
-                client
-                    .get_connection_manager()
-                    .await
-                    .expect("redis-rs connect"),
-            )
-        }
-        Kind::Fred => {
-            use fred::prelude::{Builder, ClientLike, Config, ReconnectPolicy};
-            let config = Config::from_url(&url).expect("fred URL");
-            let (attempts, min, max, base) = FRED_POLICY;
-            let client = Builder::from_config(config)
-                .set_policy(ReconnectPolicy::new_exponential(attempts, min, max, base))
-                .build()
-                .expect("fred client");
-            client.init().await.expect("fred connect");
-            Client::Fred(client)
-        }
-    }
-}
-
-/// Connects hardy-redis with `config` (for runs with non-default settings).
-pub async fn connect_hardy(config: hardy_redis::Config) -> Client {
-    Client::Hardy(crate::kit::Hardy::connect(config).await)
 }
 
 impl Client {
@@ -86,27 +53,30 @@ impl Client {
     pub async fn call(&self, args: &[&str]) -> Result<Reply, Failure> {
         match self {
             Client::Hardy(hardy) => crate::kit::Client::call(hardy, args).await,
-            Client::RedisRs(manager) => {
-                let mut cmd = redis::cmd(args[0]);
-                for arg in &args[1..] {
-                    cmd.arg(*arg);
-                }
-                let mut manager = manager.clone();
-                match cmd.query_async::<redis::Value>(&mut manager).await {
-                    Ok(value) => Ok(from_value(value)),
-                    // redis-rs does not say whether a failed request was sent: count
-                    // every error that is not the server's answer as "maybe executed",
-                    // the allowance most favourable to it.
-                    Err(e) => Err(Failure {
-                        maybe_executed: e.code().is_none(),
-                        server: e.code().map(str::to_owned),
-                    }),
-                }
+            Client::HardyCluster(cluster) => {
+                let cmd = crate::kit::hardy_cmd(args);
+                crate::kit::outcome(cluster.command::<hardy_redis::Frame>(cmd).await)
             }
+            Client::RedisRs(manager) => redis_rs_outcome(
+                redis_cmd(args)
+                    .query_async::<redis::Value>(&mut manager.clone())
+                    .await,
+            ),
+            Client::RedisRsSentinel(sentinel) => {
+                redis_rs_outcome(sentinel.query(redis_cmd(args)).await)
+            }
+            Client::RedisRsCluster(cluster) => redis_rs_outcome(
+                redis_cmd(args)
+                    .query_async::<redis::Value>(&mut cluster.clone())
+                    .await,
+            ),
             Client::Fred(client) => {
                 use fred::prelude::ClientLike;
                 use fred::types::CustomCommand;
-                let command = CustomCommand::new(args[0].to_owned(), None::<u16>, false);
+                // The key's slot, for a clustered client (a standalone one ignores it):
+                // the second argument of SET and INCR (ECHO's may go anywhere).
+                let slot = args.get(1).map(|k| fred::util::redis_keyslot(k.as_bytes()));
+                let command = CustomCommand::new(args[0].to_owned(), slot, false);
                 let rest: Vec<String> = args[1..].iter().map(|a| (*a).to_owned()).collect();
                 match client.custom::<fred::types::Value, _>(command, rest).await {
                     Ok(value) => Ok(from_fred(value)),
@@ -125,6 +95,27 @@ impl Client {
 impl crate::kit::Client for Client {
     async fn call(&self, args: &[&str]) -> Result<Reply, Failure> {
         Client::call(self, args).await
+    }
+}
+
+fn redis_cmd(args: &[&str]) -> redis::Cmd {
+    let mut cmd = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.arg(*arg);
+    }
+    cmd
+}
+
+fn redis_rs_outcome(result: redis::RedisResult<redis::Value>) -> Result<Reply, Failure> {
+    match result {
+        Ok(value) => Ok(from_value(value)),
+        // redis-rs does not say whether a failed request was sent: count every error that
+        // is not the server's answer as "maybe executed", the allowance most favourable
+        // to it.
+        Err(e) => Err(Failure {
+            maybe_executed: e.code().is_none(),
+            server: e.code().map(str::to_owned),
+        }),
     }
 }
 

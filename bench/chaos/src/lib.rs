@@ -3,6 +3,9 @@
 //! service under load while redis-server is killed and restarted).
 
 pub mod clients;
+pub mod connect;
+pub mod redis_rs_sentinel;
+pub mod scenario;
 
 /// The client-independent parts (workload, fault schedule, invariants), shared with the
 /// short chaos test in hardy-redis's test suite (`tests/chaos_short.rs`).

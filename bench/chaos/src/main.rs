@@ -1,51 +1,51 @@
 //! Chaos runner: client libraries side by side under injected faults, each request's
-//! outcome recorded, and the invariants checked against the server afterwards.
+//! outcome recorded, and the invariants checked against the servers afterwards.
 //!
-//! One `redis-server` with `appendonly yes` and `appendfsync always` (so an acknowledged
-//! write survives a SIGKILL), a `FaultProxy` in front of it, and for each client library
-//! ONE connection through the proxy, with the library's defaults (fred with the reconnect
-//! policy of its README), and C concurrent callers on one actix `System` (as
-//! bench/redis-compare). Each caller runs a fixed number of commands, cycling through
-//! `ECHO <its own tag>`, `SET <a key never used again> <value>` and `INCR <its own
-//! counter>`, while a fault schedule, paced by the callers' progress, cuts, black-holes
-//! and delays the proxy, SIGKILLs and restarts, SIGSTOPs and SIGCONTs the server, and has
-//! it `CLIENT KILL` its clients. Then the invariants are checked, reading the server
-//! directly: 0 misaligned replies, 0 requests without an outcome within 30 s, 0 lost
-//! acknowledged writes, 0 extra `INCR`s. The clients run one after the other against the
-//! same server, emptied (`FLUSHALL`, AOF rewritten) between them.
+//! For each client library in turn, C concurrent callers on one actix `System` (as
+//! bench/redis-compare) share ONE client of the library, with its defaults (fred with a
+//! reconnect policy, since it has none by default). Each caller runs a fixed number of
+//! commands, cycling through `ECHO <its own tag>`, `SET <a key never used again> <value>`
+//! and `INCR <its own counter>`, while a fault schedule, paced by the callers' progress,
+//! hits the deployment. Then the invariants are checked, reading the servers directly: 0
+//! misaligned replies, 0 requests without an outcome within 30 s, 0 lost acknowledged
+//! writes, 0 extra `INCR`s. The clients run one after the other against the same
+//! deployment, emptied between them.
 //!
-//! The workload, the faults and the checks are in `kit` (crates/hardy-redis/tests/
+//! The scenario (`CHAOS_SCENARIO`, src/scenario/) says what is deployed and which faults
+//! hit it:
+//! - `single` (default): one `redis-server` with `appendonly yes` and `appendfsync
+//!   always` (so an acknowledged write survives a SIGKILL) behind a `FaultProxy`; the
+//!   proxy cuts, black-holes and delays, the server is SIGKILLed and restarted on the
+//!   same port, SIGSTOPped and SIGCONTed, and has it `CLIENT KILL` its clients;
+//! - `tls`: the same, the server serving TLS only with a certificate from a CA generated
+//!   for the run; every library connects with rustls (ring) verifying against that CA,
+//!   through the proxy (which forwards the encrypted bytes);
+//! - `sentinel`: a primary, two replicas, three sentinels; planned `SENTINEL FAILOVER`s,
+//!   the primary SIGKILLed (restarted as a replica), SIGSTOPped, `CLIENT KILL`;
+//!   hardy `Config::sentinel`, fred `ServerConfig::Sentinel`, redis-rs `SentinelClient`
+//!   re-asked for a connection after an error (src/redis_rs_sentinel.rs);
+//! - `cluster`: three primaries with a replica each; slot migrations, `CLUSTER FAILOVER`,
+//!   a primary SIGKILLed (restarted as a replica), `CLIENT KILL` on every node; hardy
+//!   `Cluster`, redis-rs `cluster_async`, fred `ServerConfig::Clustered`.
+//!
+//! The workload, the fault schedule and the checks are in `kit` (crates/hardy-redis/tests/
 //! chaos_kit, shared with the short chaos test of the test suite); the clients in
-//! `clients.rs`.
+//! `clients.rs` and `connect.rs`.
 //!
 //! Environment (all optional):
+//! - `CHAOS_SCENARIO` `single`, `tls`, `sentinel` or `cluster` (default `single`)
 //! - `CHAOS_CLIENTS`  which of `hardy,redis-rs,fred` to run, in order (default all three)
 //! - `CHAOS_CALLERS`  concurrent callers per client (default 128)
 //! - `CHAOS_OPS`      commands per caller (default 20000)
-//! - `CHAOS_FAULTS`   the fault schedule (default [`DEFAULT_FAULTS`]): see kit/faults.rs
+//! - `CHAOS_FAULTS`   the fault schedule (default: the scenario's, see src/scenario/):
+//!   see kit/faults.rs
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use chaos::clients::{self, Kind};
-use chaos::kit::faults::{Schedule, Targets};
-use chaos::kit::{chaos_server, verify, workload};
-use hardy_testkit::{FaultProxy, RedisServer};
-
-/// 60 faults, ten of each kind, interleaved.
-const DEFAULT_FAULTS: &str =
-    "cut:10,blackhole:10:1000,delay:10:1000,kill:10:200,stop:10:1000,clientkill:10";
-
-/// Longest wait for the AOF rewrite between clients.
-const REWRITE_LIMIT: Duration = Duration::from_secs(120);
-
-/// What the runner was asked to do.
-struct Settings {
-    clients: Vec<Kind>,
-    callers: usize,
-    ops: usize,
-    schedule: Schedule,
-}
+use chaos::clients::Kind;
+use chaos::kit::verify;
+use chaos::scenario::cluster::ClusterScenario;
+use chaos::scenario::sentinel::SentinelScenario;
+use chaos::scenario::single::Single;
+use chaos::scenario::{self, Settings};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -58,91 +58,34 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-impl Settings {
-    fn from_env() -> Settings {
-        let clients = std::env::var("CHAOS_CLIENTS")
-            .unwrap_or_else(|_| "hardy,redis-rs,fred".into())
-            .split(',')
-            .map(|name| Kind::parse(name.trim()).unwrap_or_else(|| panic!("unknown client {name}")))
-            .collect();
-        let schedule = std::env::var("CHAOS_FAULTS")
-            .unwrap_or_else(|_| DEFAULT_FAULTS.into())
-            .parse()
-            .unwrap_or_else(|e| panic!("CHAOS_FAULTS: {e}"));
-        Settings {
-            clients,
-            callers: env_or("CHAOS_CALLERS", 128),
-            ops: env_or("CHAOS_OPS", 20_000),
-            schedule,
-        }
-    }
-}
-
-/// Empties the server and rewrites its AOF, so each client starts from the same state
-/// (and a restart does not replay the previous client's writes).
-fn reset(server: &Mutex<RedisServer>) {
-    let server = server.lock().expect("server lock");
-    server.command(&["FLUSHALL"]).expect("FLUSHALL");
-    // Fails when a rewrite is already under way: waiting for it is as good.
-    if let Err(e) = server.command(&["BGREWRITEAOF"]) {
-        println!("BGREWRITEAOF: {e}");
-    }
-    let deadline = Instant::now() + REWRITE_LIMIT;
-    loop {
-        let info = server.command(&["INFO", "persistence"]).expect("INFO");
-        let text = info.to_string();
-        if text.contains("aof_rewrite_in_progress:0") && text.contains("aof_rewrite_scheduled:0") {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "AOF rewrite still running after {REWRITE_LIMIT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+fn settings() -> Settings {
+    let clients = std::env::var("CHAOS_CLIENTS")
+        .unwrap_or_else(|_| "hardy,redis-rs,fred".into())
+        .split(',')
+        .map(|name| Kind::parse(name.trim()).unwrap_or_else(|| panic!("unknown client {name}")))
+        .collect();
+    let schedule = std::env::var("CHAOS_FAULTS")
+        .ok()
+        .map(|s| s.parse().unwrap_or_else(|e| panic!("CHAOS_FAULTS: {e}")));
+    Settings {
+        clients,
+        callers: env_or("CHAOS_CALLERS", 128),
+        ops: env_or("CHAOS_OPS", 20_000),
+        schedule,
     }
 }
 
 fn main() {
-    let settings = Settings::from_env();
-    let server = chaos_server();
-    let addr = server.addr();
-    let proxy = Arc::new(FaultProxy::start(addr).expect("fault proxy"));
-    let targets = Targets {
-        proxy: proxy.clone(),
-        server: Arc::new(Mutex::new(server)),
+    let settings = settings();
+    let name = std::env::var("CHAOS_SCENARIO").unwrap_or_else(|_| "single".into());
+    println!("scenario {name}");
+    let rows = match name.as_str() {
+        "single" => scenario::run(&Single::start(false), &settings),
+        "tls" => scenario::run(&Single::start(true), &settings),
+        "sentinel" => scenario::run(&SentinelScenario::start(), &settings),
+        "cluster" => scenario::run(&ClusterScenario::start(), &settings),
+        other => panic!("CHAOS_SCENARIO: unknown {other:?}: single, tls, sentinel or cluster"),
     };
-    println!(
-        "{} callers x {} commands per client; {} faults: {}",
-        settings.callers,
-        settings.ops,
-        settings.schedule.len(),
-        settings.schedule
-    );
-    let system = actix_rt::System::new();
-    let rows: Vec<verify::Row> = system.block_on(async {
-        let mut rows = Vec::new();
-        for (n, kind) in settings.clients.iter().enumerate() {
-            reset(&targets.server);
-            let prefix = format!("{}{n}", kind.name());
-            let client = clients::connect(*kind, proxy.addr()).await;
-            let run = workload::run(
-                &client,
-                &prefix,
-                settings.callers,
-                settings.ops,
-                &settings.schedule,
-                &targets,
-            )
-            .await;
-            let row = verify::check(kind.name(), run, addr).await;
-            println!("{}", row.line());
-            rows.push(row);
-            drop(client);
-            // Let the previous client's connections close before the next one starts.
-            actix_rt::time::sleep(Duration::from_millis(500)).await;
-        }
-        rows
-    });
     println!();
     verify::print_table(&rows);
     let broken: Vec<_> = rows

@@ -11,6 +11,13 @@
 //! - `stop`       `redis-server` is frozen with SIGSTOP for MS, then SIGCONT
 //! - `clientkill` the server closes every client connection (`CLIENT KILL TYPE normal`)
 //!
+//! Three more kinds exist only in the runner's Sentinel and Cluster scenarios
+//! (bench/chaos/src/scenario/), which inject them through their own [`Inject`]:
+//!
+//! - `failover`    `SENTINEL FAILOVER`, or `CLUSTER FAILOVER` on a replica
+//! - `killprimary` the current primary SIGKILLed, restarted after MS as a replica
+//! - `migrate`     a range of slots migrated from one primary to another
+//!
 //! The kinds are interleaved (one of each in turn while any is left), and the faults are
 //! paced by the callers' progress, not by the clock: with F faults and T commands, fault k
 //! fires once (k + 1) × T / (F + 1) commands have an outcome. So every fault fires while
@@ -33,7 +40,14 @@ pub const DELAY_PER_CHUNK: Duration = Duration::from_millis(50);
 /// How often the schedule looks at the callers' progress.
 const POLL: Duration = Duration::from_millis(2);
 
-/// What the faults act on.
+/// What injects the faults of a schedule: a scenario's servers.
+pub trait Inject: Clone + Send + 'static {
+    /// Injects one fault of `kind`, lasting `hold` where that applies, and returns once it
+    /// is over (the servers serving again).
+    fn inject(&self, kind: Kind, hold: Duration) -> Result<(), String>;
+}
+
+/// What the faults act on: one server behind a proxy.
 #[derive(Clone)]
 pub struct Targets {
     pub proxy: Arc<FaultProxy>,
@@ -49,10 +63,14 @@ pub enum Kind {
     Kill,
     Stop,
     ClientKill,
+    Failover,
+    KillPrimary,
+    Migrate,
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    /// The kind's name in a schedule.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Cut => "cut",
             Kind::Blackhole => "blackhole",
@@ -60,6 +78,9 @@ impl Kind {
             Kind::Kill => "kill",
             Kind::Stop => "stop",
             Kind::ClientKill => "clientkill",
+            Kind::Failover => "failover",
+            Kind::KillPrimary => "killprimary",
+            Kind::Migrate => "migrate",
         }
     }
 
@@ -71,15 +92,20 @@ impl Kind {
             Kind::Kill,
             Kind::Stop,
             Kind::ClientKill,
+            Kind::Failover,
+            Kind::KillPrimary,
+            Kind::Migrate,
         ]
         .into_iter()
         .find(|k| k.name() == name)
     }
+}
 
-    /// Injects one fault of this kind, lasting `hold` where that applies.
-    fn inject(self, hold: Duration, targets: &Targets) -> Result<(), String> {
+impl Inject for Targets {
+    fn inject(&self, kind: Kind, hold: Duration) -> Result<(), String> {
+        let targets = self;
         let server = || targets.server.lock().expect("server lock");
-        match self {
+        match kind {
             Kind::Cut => targets.proxy.cut(),
             Kind::Blackhole => {
                 targets.proxy.blackhole(true);
@@ -105,6 +131,9 @@ impl Kind {
                 server()
                     .client_kill(ClientType::Normal)
                     .map_err(|e| format!("CLIENT KILL: {e}"))?;
+            }
+            Kind::Failover | Kind::KillPrimary | Kind::Migrate => {
+                return Err(format!("{}: not a fault of a single server", kind.name()))
             }
         }
         Ok(())
@@ -150,6 +179,11 @@ impl Schedule {
         self.0.iter().map(|s| s.times).sum()
     }
 
+    /// The kinds the schedule fires.
+    pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        self.0.iter().filter(|s| s.times > 0).map(|s| s.kind)
+    }
+
     /// The faults in firing order: one of each kind in turn while any is left.
     fn order(&self) -> Vec<(Kind, Duration)> {
         let mut left: Vec<Step> = self.0.clone();
@@ -168,9 +202,9 @@ impl Schedule {
     /// server does not come back), it sets `failed`, so the callers stop instead of
     /// waiting out their limit on every remaining command; [`Running::finish`] then
     /// panics with the reason.
-    pub fn start(
+    pub fn start<T: Inject>(
         &self,
-        targets: &Targets,
+        targets: &T,
         progress: Arc<AtomicUsize>,
         total: usize,
         failed: Arc<AtomicBool>,
@@ -189,7 +223,12 @@ impl Schedule {
                     }
                     thread::sleep(POLL);
                 }
-                if let Err(e) = kind.inject(hold, &targets) {
+                // Slow faults (a failover) can fall behind fast callers: one due after
+                // they are done would hit nobody, and is not fired nor counted.
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                if let Err(e) = targets.inject(kind, hold) {
                     eprintln!("fault schedule: {e}");
                     failed.store(true, Ordering::SeqCst);
                     return Err(e);
@@ -215,7 +254,8 @@ impl FromStr for Schedule {
                 let parts: Vec<&str> = step.trim().split(':').collect();
                 let kind = Kind::parse(parts[0]).ok_or_else(|| {
                     format!(
-                        "unknown fault {:?}: cut, blackhole, delay, kill, stop or clientkill",
+                        "unknown fault {:?}: cut, blackhole, delay, kill, stop, clientkill, \
+                         failover, killprimary or migrate",
                         parts[0]
                     )
                 })?;

@@ -75,20 +75,30 @@ impl Hardy {
 
 impl Client for Hardy {
     async fn call(&self, args: &[&str]) -> Result<Reply, Failure> {
-        let mut cmd = hardy_redis::cmd(args[0]);
-        for arg in &args[1..] {
-            cmd.push(*arg);
-        }
-        match self.0.command::<Frame>(cmd).await {
-            Ok(frame) => Ok(from_frame(frame)),
-            Err(e) => Err(Failure {
-                maybe_executed: e.maybe_executed(),
-                server: match &e {
-                    hardy_redis::Error::Server(reply) => Some(reply.code().to_owned()),
-                    _ => None,
-                },
-            }),
-        }
+        outcome(self.0.command::<Frame>(hardy_cmd(args)).await)
+    }
+}
+
+/// `args` as a hardy-redis command.
+pub fn hardy_cmd(args: &[&str]) -> hardy_redis::Cmd {
+    let mut cmd = hardy_redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.push(*arg);
+    }
+    cmd
+}
+
+/// A hardy-redis result, as the checks see it.
+pub fn outcome(result: Result<Frame, hardy_redis::Error>) -> Result<Reply, Failure> {
+    match result {
+        Ok(frame) => Ok(from_frame(frame)),
+        Err(e) => Err(Failure {
+            maybe_executed: e.maybe_executed(),
+            server: match &e {
+                hardy_redis::Error::Server(reply) => Some(reply.code().to_owned()),
+                _ => None,
+            },
+        }),
     }
 }
 
@@ -107,11 +117,16 @@ fn from_frame(frame: Frame) -> Reply {
 /// `SIGKILL` and is reloaded by the restart on the same port. Without persistence a
 /// restart would lose every write, acknowledged or not, and the check would prove nothing.
 pub fn chaos_server() -> RedisServer {
+    chaos_config()
+        .start()
+        .expect("redis-server (is it installed? scripts/ensure-redis.sh)")
+}
+
+/// [`chaos_server`]'s settings, for a scenario that adds its own (TLS).
+pub fn chaos_config() -> RedisConfig {
     RedisConfig::new()
         .line("appendonly yes")
         .line("appendfsync always")
         // A restart reloads the AOF, up to about a million keys: slow on a busy machine.
         .ready_timeout(std::time::Duration::from_secs(120))
-        .start()
-        .expect("redis-server (is it installed? scripts/ensure-redis.sh)")
 }

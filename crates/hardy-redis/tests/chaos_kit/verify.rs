@@ -10,6 +10,7 @@
 //! - **extra INCRs**: how far counters are above their acknowledged `INCR`s plus those
 //!   reported "may have run": a command run twice by a silent resend; must be 0.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -64,6 +65,21 @@ impl Row {
     }
 }
 
+/// Where the checks read the values back: the server itself, not through the client
+/// under test.
+pub trait Store {
+    /// The values of `keys`, in order (`None` for a missing key); panics if it cannot
+    /// read them.
+    fn values(&self, keys: &[&str]) -> impl Future<Output = Vec<Option<String>>>;
+}
+
+/// One server, read with `MGET`.
+impl Store for Redis {
+    async fn values(&self, keys: &[&str]) -> Vec<Option<String>> {
+        self.command(cmd("MGET").arg(keys)).await.expect("MGET")
+    }
+}
+
 /// Reads every acknowledged write and every counter back from the server at `addr`.
 pub async fn check(client: &str, run: Run, addr: SocketAddr) -> Row {
     let direct = Redis::connect(
@@ -74,13 +90,15 @@ pub async fn check(client: &str, run: Run, addr: SocketAddr) -> Row {
     )
     .await
     .expect("a direct connection to the server");
+    check_with(client, run, &direct).await
+}
+
+/// Reads every acknowledged write and every counter back from `store`.
+pub async fn check_with(client: &str, run: Run, store: &impl Store) -> Row {
     let mut lost = 0;
     for batch in run.acked_sets.chunks(BATCH) {
         let keys: Vec<&str> = batch.iter().map(|(k, _)| k.as_str()).collect();
-        let values: Vec<Option<String>> = direct
-            .command(cmd("MGET").arg(keys.as_slice()))
-            .await
-            .expect("MGET");
+        let values = store.values(&keys).await;
         lost += batch
             .iter()
             .zip(values)
@@ -90,12 +108,9 @@ pub async fn check(client: &str, run: Run, addr: SocketAddr) -> Row {
     let mut extra = 0;
     for batch in run.counters.chunks(BATCH) {
         let keys: Vec<&str> = batch.iter().map(|c| c.key.as_str()).collect();
-        let values: Vec<Option<i64>> = direct
-            .command(cmd("MGET").arg(keys.as_slice()))
-            .await
-            .expect("MGET");
+        let values = store.values(&keys).await;
         for (counter, value) in batch.iter().zip(values) {
-            let value = value.unwrap_or(0);
+            let value: i64 = value.map_or(0, |v| v.parse().expect("a counter"));
             if value < counter.acked {
                 lost += 1;
             }

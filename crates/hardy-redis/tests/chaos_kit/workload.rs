@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::faults::{Schedule, Targets};
+use super::faults::{Inject, Schedule};
 use super::{Client, Reply};
 
 /// How long a request may go without an outcome before it counts as "without outcome".
@@ -71,13 +71,13 @@ impl Run {
 
 /// Runs `callers` callers of `client`, `ops` commands each, on the current actix system,
 /// while `schedule` fires against `targets`. Keys start with `prefix`.
-pub async fn run<C: Client>(
+pub async fn run<C: Client, T: Inject>(
     client: &C,
     prefix: &str,
     callers: usize,
     ops: usize,
     schedule: &Schedule,
-    targets: &Targets,
+    targets: &T,
 ) -> Run {
     let progress = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicBool::new(false));
