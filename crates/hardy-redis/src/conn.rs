@@ -211,6 +211,34 @@ pub(crate) fn busy(error: &crate::ServerError) -> bool {
     ) || String::from_utf8_lossy(error.text()).contains("max number of clients")
 }
 
+/// What a connection does after a handshake refused by a momentary state ([`busy`]): a
+/// server loading its dataset is tried again in 100-200 ms ([`loading_retry`]), anything
+/// else follows the backoff policy.
+pub(crate) fn after_busy_refusal(
+    config: &Config,
+    error: &crate::ServerError,
+    info: ConnectInfo,
+) -> Next {
+    if error.code() == "LOADING" {
+        if info.attempt == 1 {
+            tracing::warn!(peer = %config.peer(), "Redis is loading its dataset: trying again every 100-200 ms until it is ready");
+        }
+        return Next::BackoffFor(loading_retry());
+    }
+    tracing::warn!(peer = %config.peer(), error = %error, "Redis is busy during the handshake: backing off");
+    Next::Backoff
+}
+
+/// How long to wait before connecting again to a server that answered `LOADING`: 100 ms
+/// plus up to 100 ms of jitter, whatever the backoff policy says. The server is up and
+/// will be ready as soon as its dataset is read, so the requests waiting for it (within
+/// `reconnect_wait`) are answered at most this long after, instead of up to the policy's
+/// cap; the jitter spreads clients that met the restart together.
+fn loading_retry() -> Duration {
+    use rand::Rng;
+    Duration::from_millis(rand::thread_rng().gen_range(100..200))
+}
+
 /// How often the kept requests' waits are checked: a tenth of the shorter of the command
 /// timeout and the reconnect wait, between 1 ms and 100 ms, so a wait ends at most that
 /// late.
@@ -270,11 +298,10 @@ impl Connection for RedisConn {
             .send(&writer, &pending, timeout, cx.context());
     }
 
-    fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
+    fn connect_failed(&mut self, failure: Failure<Error>, info: ConnectInfo) -> Next {
         match failure {
             Failure::Error(Error::Handshake { ref error, .. }) if busy(error) => {
-                tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
-                Next::Backoff
+                after_busy_refusal(&self.config, error, info)
             }
             Failure::Error(
                 ref
@@ -359,5 +386,49 @@ impl Connection for RedisConn {
         self.kept
             .borrow_mut()
             .fail_all(|| Error::Stopped(reason.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hardy_connection::Cause;
+
+    fn refused(text: &'static str) -> Failure<Error> {
+        Failure::Error(Error::Handshake {
+            step: "PING",
+            error: crate::ServerError::new(text),
+        })
+    }
+
+    #[test]
+    fn a_loading_server_is_tried_again_within_200_ms_whatever_the_attempt() {
+        let mut conn = RedisConn::new(Arc::new(Config::new("127.0.0.1", 6379)));
+        for attempt in [1, 5, 50] {
+            let info = ConnectInfo {
+                cause: Cause::Backoff,
+                attempt,
+            };
+            let next = conn.connect_failed(
+                refused("LOADING Redis is loading the dataset in memory"),
+                info,
+            );
+            match next {
+                Next::BackoffFor(d) => assert!(
+                    (Duration::from_millis(100)..Duration::from_millis(200)).contains(&d),
+                    "{d:?}"
+                ),
+                other => panic!("attempt {attempt}: {other:?}"),
+            }
+        }
+        // Other momentary refusals follow the backoff policy.
+        let info = ConnectInfo {
+            cause: Cause::Backoff,
+            attempt: 1,
+        };
+        assert_eq!(
+            conn.connect_failed(refused("BUSY Redis is busy running a script"), info),
+            Next::Backoff
+        );
     }
 }
