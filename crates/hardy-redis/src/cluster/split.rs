@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
+use super::keys::Slots;
 use super::route::{Reply, Request};
 use super::slot::key_slot;
 use super::{ClusterError, Inner};
@@ -69,15 +70,13 @@ impl Inner {
     /// Where `cmd` goes, from its keys.
     fn target(&self, cmd: &Cmd) -> Target {
         let keys = self.keys.load();
-        let found = keys.keys(cmd);
-        let Some(first) = found.first() else {
-            return Target::Any;
-        };
-        let slot = key_slot(first);
-        if found.iter().all(|k| key_slot(k) == slot) {
-            return Target::Slot(slot);
+        match keys.slots(cmd) {
+            Slots::None => return Target::Any,
+            Slots::One(slot) => return Target::Slot(slot),
+            Slots::Many => {}
         }
         // Positions are needed to split: keys are found again by argument index.
+        let found = keys.keys(cmd);
         let args: Vec<&[u8]> = cmd.args().collect();
         let positions = found
             .iter()
