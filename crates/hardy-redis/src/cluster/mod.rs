@@ -20,6 +20,7 @@ mod nodes;
 mod redirect;
 mod refresh;
 mod route;
+mod scan;
 mod shard_pubsub;
 mod slot;
 mod split;
@@ -168,8 +169,8 @@ impl Cluster {
     /// slots fails with [`ClusterError::CrossSlot`] before anything is sent. `FLUSHALL`,
     /// `FLUSHDB`, `SCRIPT LOAD`/`FLUSH` and `FUNCTION LOAD`/`FLUSH`/`DELETE` go to every
     /// primary (the first reply when all succeed); `KEYS` concatenates every primary's
-    /// answer and `DBSIZE` sums them. `SCAN` is refused: scan each of
-    /// [`primaries`](Self::primaries).
+    /// answer and `DBSIZE` sums them. `SCAN` is refused with [`ClusterError::Unsupported`]:
+    /// use [`scan`](Self::scan), which walks every primary in turn.
     pub async fn command<T: FromRedis>(&self, cmd: Cmd) -> Result<T, Error> {
         convert(self.inner.dispatch(cmd).await?)
     }
@@ -207,7 +208,7 @@ impl Cluster {
     }
 
     /// A handle on each primary's connection, with its `host:port`: for commands that
-    /// must visit every node (`SCAN`, `INFO`, `CONFIG`). The list is a snapshot.
+    /// must visit every node (`INFO`, `CONFIG`; for `SCAN` see [`scan`](Self::scan)). The list is a snapshot.
     pub fn primaries(&self) -> Vec<(String, Redis)> {
         self.inner
             .map
@@ -325,6 +326,13 @@ impl<'a> Execute for &'a Cluster {
 
     fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> TypedReply<'a, T> {
         Box::pin(self.command(cmd.into_cmd()))
+    }
+}
+
+impl Inner {
+    /// Whether [`Cluster::stop`] ran.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
 }
 
