@@ -96,7 +96,7 @@ impl Inner {
         if cmd.name() == "SCAN" {
             return Err(ClusterError::Unsupported {
                 command: "SCAN".into(),
-                hint: "each primary holds its own keys: scan each of Cluster::primaries()",
+                hint: "each primary holds its own keys: use Cluster::scan, which walks every primary in turn",
             }
             .into());
         }
@@ -179,8 +179,9 @@ impl Inner {
         combine_frames(combine, frames, &[], 0)
     }
 
-    /// Runs a pipeline: grouped by owning node, one batch per node, all concurrently;
-    /// redirected commands are resent one by one, in order.
+    /// Runs a pipeline: grouped by owning node (keyless commands with the first node's
+    /// batch), one batch per node, all concurrently; redirected commands are resent one
+    /// by one, in order.
     pub(crate) async fn pipeline(self: &Arc<Self>, cmds: Vec<Cmd>) -> Vec<Result<Frame, Error>> {
         let map = self.map.load_full();
         let mut outcomes: Vec<Option<Result<Frame, Error>>> =
@@ -189,6 +190,7 @@ impl Inner {
         // Commands for one node, by the node's position in the map.
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         let mut alone = Vec::new();
+        let mut keyless = Vec::new();
         for (i, c) in cmds.iter().enumerate() {
             match self.target(c) {
                 Target::Slot(slot) => {
@@ -205,8 +207,28 @@ impl Inner {
                         None => alone.push(i),
                     }
                 }
-                // Keyless, split or refused commands go through the single-command path.
+                // Keyless ones join a node's batch below.
+                Target::Any if broadcast(c).is_none() && c.name() != "SCAN" => keyless.push(i),
+                // Split, broadcast or refused commands go through the single-command path.
                 _ => alone.push(i),
+            }
+        }
+        // Any primary serves a keyless command: the first node's batch takes them all,
+        // each in its place in the caller's order.
+        if !keyless.is_empty() {
+            let at = match groups.keys().next() {
+                Some(&at) => Some(at),
+                None => map
+                    .any()
+                    .and_then(|any| map.primaries().iter().position(|n| n.addr == any.addr)),
+            };
+            match at {
+                Some(at) => {
+                    let members = groups.entry(at).or_default();
+                    members.extend(keyless);
+                    members.sort_unstable();
+                }
+                None => alone.extend(keyless),
             }
         }
         let batches = join_all(groups.iter().map(|(&at, members)| {
