@@ -26,9 +26,9 @@ use crate::resp::Frame;
 use crate::{cmd, Cmd, Error};
 
 /// The first pause before retrying a command the cluster could not run yet.
-const FIRST_PAUSE: Duration = Duration::from_millis(10);
+pub(super) const FIRST_PAUSE: Duration = Duration::from_millis(10);
 /// The longest pause between two retries.
-const MAX_PAUSE: Duration = Duration::from_millis(200);
+pub(super) const MAX_PAUSE: Duration = Duration::from_millis(200);
 
 /// What is sent: one command, or a transaction's commands (`MULTI` … `EXEC`).
 pub(crate) enum Request {

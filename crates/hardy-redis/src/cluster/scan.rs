@@ -6,13 +6,21 @@
 //! yet, and that node's slots count as covered. When the node's scan ends, its slots are
 //! checked against the map again: a slot that moved meanwhile (a migration, a failover)
 //! counts as uncovered, so its new owner is scanned too. The cost of that is duplicates
-//! (the new owner's keys come again), never a silent stop: a node that fails mid-scan
-//! ends the stream with the error.
+//! (the new owner's keys come again), never a silent stop.
+//!
+//! `SCAN` changes nothing, so a step lost with its node's link (not sent, or sent and
+//! unanswered) is simply asked again: from the same cursor while the node still owns its
+//! slots (a dropped connection, a restart), else from the start at the slots' new owners
+//! (a failover). The stream ends with an error only when the slots find no reachable
+//! owner within the retry timeout.
+
+use std::time::Duration;
 
 use futures::stream::{self, Stream, TryStreamExt};
 use tokio::time::Instant;
 
 use super::nodes::Node;
+use super::route::{FIRST_PAUSE, MAX_PAUSE};
 use super::slot::SLOT_COUNT;
 use super::{Cluster, ClusterError};
 use crate::{cmd, Error, FromRedis, ScanOptions};
@@ -28,6 +36,8 @@ struct Walk {
     /// Until when a node that could not be reached is tried again (first failure + the
     /// retry timeout); cleared by a step that got a reply.
     retry_until: Option<Instant>,
+    /// The next pause before trying again, growing while steps fail.
+    pause: Duration,
 }
 
 impl Walk {
@@ -66,6 +76,14 @@ impl Walk {
         }
     }
 
+    /// Whether `node` still owns every one of `slots` in the current map.
+    fn still_owns(&self, node: &Node, slots: &[u16]) -> bool {
+        let map = self.cluster.inner.map.load();
+        slots
+            .iter()
+            .all(|&s| map.owner(s).is_some_and(|n| n.addr == node.addr))
+    }
+
     /// After a node's scan: its slots that another node owns now are scanned again there.
     fn recheck(&mut self, node: &Node, slots: &[u16]) {
         let map = self.cluster.inner.map.load();
@@ -88,20 +106,30 @@ impl Walk {
         let scan = cmd("SCAN").arg(&cursor).arg(&self.options);
         let (next, batch): (String, Vec<K>) = match node.redis.command(scan).await {
             Ok(reply) => reply,
-            // Not sent, and nothing from this node yielded yet: find its slots' owner
-            // again (a failover may have moved them), within the retry timeout.
-            Err(e @ (Error::NotConnected | Error::Stopped(_))) if cursor == "0" => {
+            Err(
+                e @ (Error::NotConnected
+                | Error::Stopped(_)
+                | Error::Disconnected(_)
+                | Error::Io(_)
+                | Error::Timeout(_)),
+            ) => {
                 if self.cluster.inner.is_stopped() {
                     return Err(e);
                 }
-                for &s in &slots {
-                    self.covered[usize::from(s)] = false;
+                self.pause(&node, &e).await?;
+                if self.still_owns(&node, &slots) {
+                    self.current = Some((node, slots, cursor));
+                } else {
+                    for &s in &slots {
+                        self.covered[usize::from(s)] = false;
+                    }
                 }
-                return self.pause(&node, &e).await.map(|()| Some(Vec::new()));
+                return Ok(Some(Vec::new()));
             }
             Err(e) => return Err(e),
         };
         self.retry_until = None;
+        self.pause = FIRST_PAUSE;
         if next == "0" {
             self.recheck(&node, &slots);
         } else {
@@ -110,14 +138,15 @@ impl Walk {
         Ok(Some(batch))
     }
 
-    /// Asks for a topology read and waits for a new map (bounded by the retry timeout
-    /// since the first failed try), so the next try picks the slots' owner again.
+    /// Asks for a topology read and waits a short, growing pause, or less if a new map
+    /// comes; an error once the retry timeout since the first failed step has passed.
     async fn pause(&mut self, node: &Node, e: &Error) -> Result<(), Error> {
         let inner = &self.cluster.inner;
+        let now = Instant::now();
         let until = *self
             .retry_until
-            .get_or_insert_with(|| Instant::now() + inner.config.retry_timeout);
-        if Instant::now() >= until {
+            .get_or_insert_with(|| now + inner.config.retry_timeout);
+        if now >= until {
             return Err(ClusterError::Unavailable {
                 command: "SCAN".into(),
                 waited: inner.config.retry_timeout,
@@ -125,10 +154,12 @@ impl Walk {
             }
             .into());
         }
+        let wake = (now + self.pause).min(until);
+        self.pause = (self.pause * 2).min(MAX_PAUSE);
         let seen = inner.map.load().version;
         let mut versions = inner.version_tx.subscribe();
         inner.trigger_refresh();
-        let _ = tokio::time::timeout_at(until, versions.wait_for(|v| *v != seen)).await;
+        let _ = tokio::time::timeout_at(wake, versions.wait_for(|v| *v != seen)).await;
         Ok(())
     }
 }
@@ -142,9 +173,12 @@ impl Cluster {
     /// follows the topology. Redis guarantees, per node, that a key present for the
     /// whole scan is returned; here a key whose slot moves during the scan (a migration,
     /// a failover) may come twice (the slot's new owner is scanned too), and a key being
-    /// migrated while its node is scanned may be missed. A node that fails mid-scan ends
-    /// the stream with that error (`Disconnected`, `Timeout`); it never stops early in
-    /// silence. See docs/redis.md, "Redis Cluster".
+    /// migrated while its node is scanned may be missed. A node whose link drops mid-scan
+    /// is asked again from the same cursor once it is back, or its slots are scanned from
+    /// the start at their new owner after a failover; when they find no reachable owner
+    /// within the retry timeout the stream ends with
+    /// [`ClusterError::Unavailable`]: it never stops early in silence. See docs/redis.md,
+    /// "Redis Cluster".
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
@@ -168,6 +202,7 @@ impl Cluster {
             covered: vec![false; usize::from(SLOT_COUNT)],
             current: None,
             retry_until: None,
+            pause: FIRST_PAUSE,
         };
         let batches = stream::try_unfold(walk, |mut walk| async move {
             Ok::<_, Error>(
