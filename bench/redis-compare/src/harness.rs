@@ -81,3 +81,52 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Counters of the server, before and after a cell.
+#[derive(Clone, Copy, Default)]
+pub struct ServerStats {
+    pub commands: f64,
+    pub reads: f64,
+    pub cpu: Duration,
+}
+
+pub fn server_stats(server: &hardy_testkit::RedisServer) -> ServerStats {
+    let mut stats = ServerStats::default();
+    if let Ok(hardy_testkit::Reply::Bulk(Some(text))) = server.command(&["INFO", "stats"]) {
+        for line in String::from_utf8_lossy(&text).lines() {
+            let mut kv = line.trim().splitn(2, ':');
+            let (k, v) = (kv.next().unwrap_or(""), kv.next().unwrap_or(""));
+            match k {
+                "total_commands_processed" => stats.commands = v.parse().unwrap_or(0.0),
+                "total_reads_processed" => stats.reads = v.parse().unwrap_or(0.0),
+                _ => {}
+            }
+        }
+    }
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 Hz).
+    if let Some(stat) = server
+        .pid()
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+    {
+        let after_comm = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        let fields: Vec<&str> = after_comm.split_whitespace().collect();
+        let ticks: u64 = fields
+            .get(11..13)
+            .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
+            .unwrap_or(0);
+        stats.cpu = Duration::from_millis(ticks * 10);
+    }
+    stats
+}
+
+/// CPU time used by the calling thread so far.
+pub fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_THREAD_CPUTIME_ID needs nothing else.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}

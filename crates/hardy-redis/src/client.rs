@@ -88,9 +88,9 @@ impl Redis {
     }
 
     /// Starts a connection actor on the current arbiter and returns at once (async
-    /// connect): requests wait for the first connect; while it reconnects, they wait up
-    /// to [`Config::reconnect_wait`] after the outage began, then fail fast with
-    /// [`Error::NotConnected`].
+    /// connect): requests wait for the first connect; while it reconnects, each waits up
+    /// to [`Config::reconnect_wait`] for it, then fails with [`Error::NotConnected`]
+    /// (never sent).
     pub fn start(config: Config) -> Redis {
         let builder = Redis::builder(config);
         let state = builder.state_watch();

@@ -500,12 +500,14 @@ impl Config {
         self
     }
     /// How long a request made while the link is down waits for the reconnect (default
-    /// 1 s), counted from when the link went down: a short outage (a failover, a proxy
-    /// restart, a dropped connection) costs callers a short wait, not an error. Requests
-    /// still waiting at the end of it, or at their command timeout if that comes first,
-    /// fail with [`Error::NotConnected`] (they were never sent); once an outage has lasted
-    /// longer, requests fail at once, so nothing hangs while Redis stays away. At most
-    /// [`max_in_flight`](Self::max_in_flight) requests wait. Zero: fail at once.
+    /// 1 s), counted from when it was made: a short outage (a failover, a proxy restart,
+    /// a dropped connection) costs callers a short wait, not an error. A request still
+    /// waiting at the end of it, or at its command timeout if that comes first, fails
+    /// with [`Error::NotConnected`] (it was never sent). During a long outage each
+    /// request fails after this wait: no request hangs longer, and a caller that retries
+    /// on error meets one error per wait rather than one per turn of its loop. At most
+    /// [`max_in_flight`](Self::max_in_flight) requests wait (beyond,
+    /// [`Error::Overloaded`]). Zero: fail at once (Redix's behaviour).
     pub fn reconnect_wait(mut self, wait: Duration) -> Self {
         self.reconnect_wait = wait;
         self

@@ -40,10 +40,6 @@ pub struct RedisConn {
     protocol: Protocol,
     /// The current link's id and watch epoch, for `WATCH` sessions.
     pub(crate) sessions: Sessions,
-    /// When the current outage began (the link dropped, or the first connect failed);
-    /// `None` while connected. Requests wait for the reconnect until
-    /// `reconnect_wait` after it.
-    down_since: Option<Instant>,
     /// Whether the current link has answered a request (past the handshake): a link that
     /// did is a working one, and its drop is worth reconnecting at once.
     link_answered: bool,
@@ -60,7 +56,6 @@ impl RedisConn {
             kept: Rc::default(),
             protocol: Protocol::Resp2,
             sessions: Sessions::default(),
-            down_since: None,
             link_answered: false,
             node: None,
             hint: None,
@@ -100,24 +95,27 @@ impl RedisConn {
         }
         let now = Instant::now();
         let deadline = self.config.command_timeout.map(|limit| now + limit);
-        if let Some(wait_end) = self.reconnect_wait_end().filter(|&end| end > now) {
-            // A short outage: wait for the reconnect, up to the end of the wait and within
-            // the command timeout.
-            let cap = self.config.max_in_flight;
-            if self.kept.borrow().len() >= cap {
-                return Dispatch::Fail(Error::Overloaded(cap));
+        let queue = self.config.queue_while_disconnected;
+        if queue > 0 {
+            // Opted in: kept for the whole outage, within the command timeout.
+            if self.kept.borrow().len() >= queue {
+                return Dispatch::Fail(Error::QueueFull(queue));
             }
-            let give_up = deadline.map_or(wait_end, |d| d.min(wait_end));
-            return self.keep(encode, Some(give_up), deadline);
+            return self.keep(encode, deadline, deadline);
         }
-        let cap = self.config.queue_while_disconnected;
-        if cap == 0 {
+        let wait = self.config.reconnect_wait;
+        if wait.is_zero() {
             return Dispatch::Fail(Error::NotConnected);
         }
+        // Wait for the reconnect, up to `reconnect_wait` from now and within the command
+        // timeout: a blip costs a short wait, and a caller that retries on error meets one
+        // error per wait during a long outage, not one per turn of its loop.
+        let cap = self.config.max_in_flight;
         if self.kept.borrow().len() >= cap {
-            return Dispatch::Fail(Error::QueueFull(cap));
+            return Dispatch::Fail(Error::Overloaded(cap));
         }
-        self.keep(encode, deadline, deadline)
+        let give_up = deadline.map_or(now + wait, |d| d.min(now + wait));
+        self.keep(encode, Some(give_up), deadline)
     }
 
     fn keep(
@@ -134,19 +132,6 @@ impl RedisConn {
             give_up,
             deadline,
         }
-    }
-
-    /// Until when requests made during the current outage wait for the reconnect.
-    fn reconnect_wait_end(&self) -> Option<Instant> {
-        let wait = self.config.reconnect_wait;
-        (!wait.is_zero())
-            .then_some(self.down_since?)
-            .map(|since| since + wait)
-    }
-
-    /// The outage began now, unless it already had.
-    fn went_down(&mut self) {
-        self.down_since.get_or_insert_with(Instant::now);
     }
 
     /// Writes a request of a `WATCH` session: only onto the current link, never into the
@@ -226,6 +211,34 @@ pub(crate) fn busy(error: &crate::ServerError) -> bool {
     ) || String::from_utf8_lossy(error.text()).contains("max number of clients")
 }
 
+/// What a connection does after a handshake refused by a momentary state ([`busy`]): a
+/// server loading its dataset is tried again in 100-200 ms ([`loading_retry`]), anything
+/// else follows the backoff policy.
+pub(crate) fn after_busy_refusal(
+    config: &Config,
+    error: &crate::ServerError,
+    info: ConnectInfo,
+) -> Next {
+    if error.code() == "LOADING" {
+        if info.attempt == 1 {
+            tracing::warn!(peer = %config.peer(), "Redis is loading its dataset: trying again every 100-200 ms until it is ready");
+        }
+        return Next::BackoffFor(loading_retry());
+    }
+    tracing::warn!(peer = %config.peer(), error = %error, "Redis is busy during the handshake: backing off");
+    Next::Backoff
+}
+
+/// How long to wait before connecting again to a server that answered `LOADING`: 100 ms
+/// plus up to 100 ms of jitter, whatever the backoff policy says. The server is up and
+/// will be ready as soon as its dataset is read, so the requests waiting for it (within
+/// `reconnect_wait`) are answered at most this long after, instead of up to the policy's
+/// cap; the jitter spreads clients that met the restart together.
+fn loading_retry() -> Duration {
+    use rand::Rng;
+    Duration::from_millis(rand::thread_rng().gen_range(100..200))
+}
+
 /// How often the kept requests' waits are checked: a tenth of the shorter of the command
 /// timeout and the reconnect wait, between 1 ms and 100 ms, so a wait ends at most that
 /// late.
@@ -267,7 +280,6 @@ impl Connection for RedisConn {
         self.protocol = link.protocol;
         self.node = link.node;
         self.sessions.link = next_link_id();
-        self.down_since = None;
         self.link_answered = false;
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
@@ -286,12 +298,10 @@ impl Connection for RedisConn {
             .send(&writer, &pending, timeout, cx.context());
     }
 
-    fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
-        self.went_down();
+    fn connect_failed(&mut self, failure: Failure<Error>, info: ConnectInfo) -> Next {
         match failure {
             Failure::Error(Error::Handshake { ref error, .. }) if busy(error) => {
-                tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
-                Next::Backoff
+                after_busy_refusal(&self.config, error, info)
             }
             Failure::Error(
                 ref
@@ -325,7 +335,6 @@ impl Connection for RedisConn {
     fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
         self.sessions.link = 0;
         self.node = None;
-        self.went_down();
         if self.config.exit_on_disconnection {
             Next::Stop(ExitReason::Error(format!("disconnected: {failure}")))
         } else if std::mem::take(&mut self.link_answered) {
@@ -377,5 +386,49 @@ impl Connection for RedisConn {
         self.kept
             .borrow_mut()
             .fail_all(|| Error::Stopped(reason.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hardy_connection::Cause;
+
+    fn refused(text: &'static str) -> Failure<Error> {
+        Failure::Error(Error::Handshake {
+            step: "PING",
+            error: crate::ServerError::new(text),
+        })
+    }
+
+    #[test]
+    fn a_loading_server_is_tried_again_within_200_ms_whatever_the_attempt() {
+        let mut conn = RedisConn::new(Arc::new(Config::new("127.0.0.1", 6379)));
+        for attempt in [1, 5, 50] {
+            let info = ConnectInfo {
+                cause: Cause::Backoff,
+                attempt,
+            };
+            let next = conn.connect_failed(
+                refused("LOADING Redis is loading the dataset in memory"),
+                info,
+            );
+            match next {
+                Next::BackoffFor(d) => assert!(
+                    (Duration::from_millis(100)..Duration::from_millis(200)).contains(&d),
+                    "{d:?}"
+                ),
+                other => panic!("attempt {attempt}: {other:?}"),
+            }
+        }
+        // Other momentary refusals follow the backoff policy.
+        let info = ConnectInfo {
+            cause: Cause::Backoff,
+            attempt: 1,
+        };
+        assert_eq!(
+            conn.connect_failed(refused("BUSY Redis is busy running a script"), info),
+            Next::Backoff
+        );
     }
 }

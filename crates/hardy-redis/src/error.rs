@@ -10,7 +10,7 @@ use crate::value::TypeError;
 ///
 /// | variant | did the command run? | what to do |
 /// |---|---|---|
-/// | [`NotConnected`](Error::NotConnected) | no | the link stayed down past `reconnect_wait`: retry later, or enable `queue_while_disconnected` |
+/// | [`NotConnected`](Error::NotConnected) | no | the link stayed down for the request's whole `reconnect_wait`: retry later, or enable `queue_while_disconnected` |
 /// | [`Disconnected`](Error::Disconnected) | maybe | retry if the command is idempotent |
 /// | [`Timeout`](Error::Timeout) | maybe | retry if idempotent; raise the timeout for slow commands |
 /// | [`Server`](Error::Server) | yes, and Redis refused it | fix the command or the data |

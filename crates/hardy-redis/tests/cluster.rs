@@ -1,5 +1,6 @@
 //! A real 6-node Redis Cluster (3 primaries, 3 replicas): routing by key slot, hash tags,
-//! multi-key commands, pipelines and transactions, typed commands, seeds that are down.
+//! multi-key commands, pipelines and transactions, typed commands, a cluster-wide scan,
+//! seeds that are down.
 //!
 //! One cluster serves every check here (nothing in it changes the topology), so the
 //! checks share one test.
@@ -7,7 +8,7 @@
 use std::time::Duration;
 
 use hardy_redis::cluster::{key_slot, Cluster, ClusterConfig, ClusterError};
-use hardy_redis::{cmd, Error, Frame, Pipeline, StringCommands};
+use hardy_redis::{cmd, Error, Frame, Pipeline, ScanOptions, StringCommands};
 use hardy_testkit::RedisCluster;
 
 async fn connect(cluster: &RedisCluster) -> Cluster {
@@ -34,6 +35,8 @@ async fn commands_reach_the_owner_of_their_slot() {
     multi_key_commands_are_split_per_slot(&cluster).await;
     pipelines_keep_the_callers_order(&cluster).await;
     transactions_stay_in_one_slot(&cluster).await;
+    keyless_commands_join_a_pipeline_batch(&cluster).await;
+    a_scan_visits_every_primary(&cluster).await;
     typed_commands_and_broadcasts_work(&cluster).await;
     cluster.stop().await;
     assert!(
@@ -264,6 +267,99 @@ async fn transactions_stay_in_one_slot(cluster: &Cluster) {
             err,
             Error::Cluster(ClusterError::CrossSlotTransaction { .. })
         ),
+        "{err}"
+    );
+}
+
+async fn keyless_commands_join_a_pipeline_batch(cluster: &Cluster) {
+    // Keyless commands between keyed ones on all three primaries, and a pipeline of
+    // keyless commands only: each reply in its place.
+    let keys: Vec<String> = (0..3u16)
+        .map(|i| key_in(i * 5462, i * 5462 + 5000, "keyless"))
+        .collect();
+    let mut pipe = Pipeline::new();
+    for (i, k) in keys.iter().enumerate() {
+        pipe.push(cmd("ECHO").arg(format!("before {i}")));
+        pipe.push(cmd("SET").arg(k).arg(i));
+        pipe.push(cmd("PING"));
+        pipe.push(cmd("GET").arg(k));
+    }
+    let outcomes = cluster.pipeline_each(pipe).await;
+    assert_eq!(outcomes.len(), 12);
+    for (i, four) in outcomes.chunks(4).enumerate() {
+        let text: Vec<Option<&str>> = four.iter().map(|o| o.as_ref().unwrap().as_str()).collect();
+        let before = format!("before {i}");
+        let value = i.to_string();
+        assert_eq!(
+            text,
+            [
+                Some(before.as_str()),
+                Some("OK"),
+                Some("PONG"),
+                Some(value.as_str())
+            ]
+        );
+    }
+    let echoes: Vec<String> = cluster
+        .pipeline((0..20).fold(Pipeline::new(), |p, i| p.cmd(cmd("ECHO").arg(i))))
+        .await
+        .unwrap();
+    assert_eq!(echoes, (0..20).map(|i| i.to_string()).collect::<Vec<_>>());
+}
+
+async fn a_scan_visits_every_primary(cluster: &Cluster) {
+    use futures::TryStreamExt;
+    use std::collections::HashSet;
+
+    // 300 keys over the whole slot range, a hash among them.
+    let keys: Vec<String> = (0..300).map(|i| format!("scan:{i}")).collect();
+    let mut mset = cmd("MSET");
+    for k in &keys {
+        mset = mset.arg(k).arg("v");
+    }
+    let () = cluster.command(mset).await.unwrap();
+    let () = cluster
+        .command(cmd("HSET").arg("scan:hash").arg("f").arg("v"))
+        .await
+        .map(|_: i64| ())
+        .unwrap();
+    let owners: HashSet<String> = keys
+        .iter()
+        .filter_map(|k| cluster.owner_of(key_slot(k.as_bytes())))
+        .collect();
+    assert_eq!(owners.len(), 3, "the keys span the three primaries");
+
+    let found: Vec<String> = cluster
+        .scan(ScanOptions::new().pattern("scan:*").count(20))
+        .try_collect()
+        .await
+        .unwrap();
+    let unique: HashSet<&String> = found.iter().collect();
+    assert_eq!(
+        unique.len(),
+        found.len(),
+        "no topology change: no duplicate"
+    );
+    let mut expected: HashSet<&String> = keys.iter().collect();
+    let hash = "scan:hash".to_owned();
+    expected.insert(&hash);
+    assert_eq!(unique, expected);
+
+    let hashes: Vec<String> = cluster
+        .scan(ScanOptions::new().pattern("scan:*").key_type("hash"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(hashes, ["scan:hash"]);
+
+    // SCAN through `command` would see one node: refused, naming the method to use.
+    let err = cluster
+        .command::<Frame>(cmd("SCAN").arg(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Cluster(ClusterError::Unsupported { .. }))
+            && err.to_string().contains("Cluster::scan"),
         "{err}"
     );
 }

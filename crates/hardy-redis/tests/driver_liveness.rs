@@ -3,7 +3,7 @@
 //! A black-holed link (the peer vanished without closing: a failover, a partition) is
 //! dropped by the default health check when idle, and after a few command timeouts in a
 //! row when busy. A caller arriving while the link is down waits for the reconnect for a
-//! bounded time (within its command timeout), and fails fast once an outage lasts longer.
+//! bounded time (within its command timeout), however long the outage has lasted.
 
 use std::time::Duration;
 
@@ -113,7 +113,7 @@ async fn a_caller_arriving_during_a_short_outage_waits_for_the_reconnect() {
 }
 
 #[actix_rt::test]
-async fn during_a_long_outage_callers_wait_a_bounded_time_then_fail_fast() {
+async fn during_a_long_outage_each_caller_waits_its_own_bounded_time() {
     let mut server = RedisServer::start().expect("redis-server");
     let redis = Redis::connect(Config::from_url(&server.url()).unwrap())
         .await
@@ -123,22 +123,19 @@ async fn during_a_long_outage_callers_wait_a_bounded_time_then_fail_fast() {
     next_change(&mut changes, |s| matches!(s, ConnState::Backoff { .. })).await;
     tokio::time::pause();
 
-    // Within the first second of the outage: a wait, then NotConnected (never sent).
-    let started = Instant::now();
-    let first = echo(&redis, "waits").await;
-    assert!(matches!(first, Err(Error::NotConnected)), "{first:?}");
-    let waited = started.elapsed();
-    assert!(waited <= Duration::from_millis(1100), "waited {waited:?}");
-
-    // Later in the same outage: no wait at all.
-    let started = Instant::now();
-    let later = echo(&redis, "fails fast").await;
-    assert!(matches!(later, Err(Error::NotConnected)), "{later:?}");
-    assert!(
-        started.elapsed() < Duration::from_millis(50),
-        "{:?}",
-        started.elapsed()
-    );
+    // Each request made during the outage waits up to `reconnect_wait` (1 s) from when
+    // it was made, then fails with NotConnected (never sent): late in an outage as early
+    // in it, so a caller that retries on error meets one error a second, not thousands.
+    for round in 0..3 {
+        let started = Instant::now();
+        let outcome = echo(&redis, "waits").await;
+        assert!(matches!(outcome, Err(Error::NotConnected)), "{outcome:?}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(1) && waited <= Duration::from_millis(1100),
+            "round {round}: waited {waited:?}"
+        );
+    }
 
     tokio::time::resume();
     server.restart().unwrap();

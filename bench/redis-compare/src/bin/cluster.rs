@@ -36,7 +36,7 @@ use hdrhistogram::Histogram;
 #[path = "../harness.rs"]
 mod harness;
 
-use harness::{env_or, phase, Client, KEYS};
+use harness::{env_or, phase, server_stats, thread_cpu, Client, ServerStats, KEYS};
 
 const VALUE_LEN: usize = 64;
 /// A key in slot 0, owned by the first primary.
@@ -171,10 +171,28 @@ async fn fred(cluster: &RedisCluster) -> Fred {
     Fred(client)
 }
 
-/// One library's rounds at one caller count: rates per round, latency over all.
+/// One library's rounds at one caller count: rates per round, latency over all, CPU over
+/// all (the benchmark's thread, and the three servers together).
 struct Acc {
     rates: Vec<f64>,
     hist: Histogram<u64>,
+    ops: u64,
+    cpu: Duration,
+    server_cpu: Duration,
+    commands: f64,
+    reads: f64,
+}
+
+/// One cell: median ops/s, p50 and p99 µs; client and servers' CPU µs per operation,
+/// commands per server read.
+#[derive(Clone, Copy)]
+struct Cell {
+    ops: f64,
+    p50: f64,
+    p99: f64,
+    cpu_us: f64,
+    server_cpu_us: f64,
+    cmds_per_read: f64,
 }
 
 impl Acc {
@@ -182,22 +200,42 @@ impl Acc {
         Acc {
             rates: Vec::new(),
             hist: Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
+            ops: 0,
+            cpu: Duration::ZERO,
+            server_cpu: Duration::ZERO,
+            commands: 0.0,
+            reads: 0.0,
         }
     }
 
-    /// (median ops/s, p50 µs, p99 µs)
-    fn finish(&self) -> Option<(f64, f64, f64)> {
+    fn finish(&self) -> Option<Cell> {
         if self.rates.is_empty() {
             return None;
         }
         let mut rates = self.rates.clone();
         rates.sort_by(f64::total_cmp);
-        Some((
-            rates[rates.len() / 2],
-            self.hist.value_at_quantile(0.50) as f64 / 1000.0,
-            self.hist.value_at_quantile(0.99) as f64 / 1000.0,
-        ))
+        let ops = self.ops.max(1) as f64;
+        Some(Cell {
+            ops: rates[rates.len() / 2],
+            p50: self.hist.value_at_quantile(0.50) as f64 / 1000.0,
+            p99: self.hist.value_at_quantile(0.99) as f64 / 1000.0,
+            cpu_us: self.cpu.as_secs_f64() * 1e6 / ops,
+            server_cpu_us: self.server_cpu.as_secs_f64() * 1e6 / ops,
+            cmds_per_read: self.commands / self.reads.max(1.0),
+        })
     }
+}
+
+/// The three primaries' counters summed.
+fn servers_stats(nodes: &RedisCluster) -> ServerStats {
+    let mut sum = ServerStats::default();
+    for i in 0..nodes.len() {
+        let one = server_stats(nodes.node(i));
+        sum.commands += one.commands;
+        sum.reads += one.reads;
+        sum.cpu += one.cpu;
+    }
+    sum
 }
 
 struct Limits {
@@ -206,21 +244,34 @@ struct Limits {
     warmup: Duration,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn round<C: Client>(
     client: &C,
     keys: &Rc<Vec<String>>,
     value: &Bytes,
     callers: usize,
     limits: &Limits,
+    nodes: &RedisCluster,
     first: bool,
     acc: &mut Acc,
 ) {
     if first && !limits.warmup.is_zero() {
         phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
     }
+    let before = servers_stats(nodes);
+    let cpu = thread_cpu();
     let (ops, elapsed, hist) = phase(client, keys, value, callers, limits.ops, limits.time).await;
+    let cpu = thread_cpu() - cpu;
+    let after = servers_stats(nodes);
     acc.rates.push(ops as f64 / elapsed.as_secs_f64());
     acc.hist.add(&hist).expect("same bounds");
+    acc.ops += ops;
+    acc.cpu += cpu;
+    acc.server_cpu += after.cpu.saturating_sub(before.cpu);
+    // Each node's INFO counts as one command and one read.
+    let n = nodes.len() as f64;
+    acc.commands += after.commands - before.commands - n;
+    acc.reads += after.reads - before.reads - n;
 }
 
 /// Kill the primary of slot 0 under `client`, and time its first successful write there.
@@ -250,9 +301,19 @@ async fn recovery<C: TrySet>(nodes: &mut RedisCluster, client: &C) -> (Duration,
     }
 }
 
-fn show(c: Option<(f64, f64, f64)>) -> String {
+fn show(c: Option<Cell>) -> String {
     match c {
-        Some((ops, p50, p99)) => format!("{:.0}k ({:.0}/{:.0})", ops / 1000.0, p50, p99),
+        Some(c) => format!("{:.0}k ({:.0}/{:.0})", c.ops / 1000.0, c.p50, c.p99),
+        None => "-".into(),
+    }
+}
+
+fn show_cpu(c: Option<Cell>) -> String {
+    match c {
+        Some(c) => format!(
+            "{:.2} / {:.2} / {:.1}",
+            c.cpu_us, c.server_cpu_us, c.cmds_per_read
+        ),
         None => "-".into(),
     }
 }
@@ -314,21 +375,24 @@ fn main() {
             for n in 0..rounds {
                 let first = n == 0;
                 if let Some(h) = &h {
-                    round(h, &keys, &value, c, &limits, first, &mut ah).await;
+                    round(h, &keys, &value, c, &limits, &nodes, first, &mut ah).await;
                 }
                 if let Some(r) = &r {
-                    round(r, &keys, &value, c, &limits, first, &mut ar).await;
+                    round(r, &keys, &value, c, &limits, &nodes, first, &mut ar).await;
                 }
                 if let Some(f) = &f {
-                    round(f, &keys, &value, c, &limits, first, &mut af).await;
+                    round(f, &keys, &value, c, &limits, &nodes, first, &mut af).await;
                 }
             }
             let row = (c, ah.finish(), ar.finish(), af.finish());
             eprintln!(
-                "C={c:<4} hardy {}  redis-rs {}  fred {}",
+                "C={c:<4} hardy {} [{}]  redis-rs {} [{}]  fred {} [{}]",
                 show(row.1),
+                show_cpu(row.1),
                 show(row.2),
-                show(row.3)
+                show_cpu(row.2),
+                show(row.3),
+                show_cpu(row.3)
             );
             rows.push(row);
         }
@@ -380,10 +444,10 @@ fn main() {
     for (c, h, r, f) in &rows {
         let best = [r, f]
             .iter()
-            .filter_map(|x| x.map(|x| x.0))
+            .filter_map(|x| x.map(|x| x.ops))
             .fold(f64::NAN, f64::max);
         let ratio = match h {
-            Some(h) if best.is_finite() => format!("{:.2}×", h.0 / best),
+            Some(h) if best.is_finite() => format!("{:.2}×", h.ops / best),
             _ => "-".into(),
         };
         println!(
@@ -391,6 +455,23 @@ fn main() {
             show(*h),
             show(*r),
             show(*f)
+        );
+    }
+    println!();
+    println!(
+        "CPU per operation, all rounds: the benchmark's thread (client library and runtime) µs / \
+         the three redis-servers together µs / commands per server read (how well the client \
+         batches its writes; the servers' CPU is sampled in 10 ms ticks)."
+    );
+    println!();
+    println!("| C | hardy-redis Cluster | redis-rs cluster-async | fred clustered |");
+    println!("|---:|---:|---:|---:|");
+    for (c, h, r, f) in &rows {
+        println!(
+            "| {c} | {} | {} | {} |",
+            show_cpu(*h),
+            show_cpu(*r),
+            show_cpu(*f)
         );
     }
     if !recoveries.is_empty() {

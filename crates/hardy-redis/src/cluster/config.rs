@@ -114,7 +114,11 @@ impl ClusterConfig {
     }
 
     /// The settings every node connection uses (credentials, TLS, protocol, timeouts,
-    /// backoff, `reconnect_wait`); its host and port are replaced by each node's.
+    /// backoff); its host and port are replaced by each node's. Its `reconnect_wait` and
+    /// `queue_while_disconnected` are not used: a request that finds its node's link down
+    /// waits in the cluster handle instead, up to the
+    /// [`retry_timeout`](Self::retry_timeout), for that link or for a new owner of its
+    /// slot, whichever comes first.
     pub fn node_config(mut self, config: Config) -> Self {
         self.node = config;
         self
@@ -180,6 +184,10 @@ impl ClusterConfig {
         // not match) must not stop: its supervisor would restart it at once, reach its
         // intensity within seconds and take every node's connection down with it.
         config.retry_refusals = true;
+        // Not sent while the link is down: the route retries, and follows the slot to a
+        // new owner at once rather than waiting on a dead node's link.
+        config.reconnect_wait = Duration::ZERO;
+        config.queue_while_disconnected = 0;
         Ok(config)
     }
 }

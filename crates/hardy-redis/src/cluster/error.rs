@@ -57,7 +57,8 @@ pub enum ClusterError {
     /// No seed node answered with a usable topology.
     #[error("no seed node gave the cluster's topology: {0}; check the seed addresses and that the nodes run with cluster-enabled yes")]
     NoTopology(String),
-    /// The command needs every node (`SCAN`) or has no meaning on a cluster handle.
+    /// The command needs every node (`SCAN`: use `Cluster::scan`) or has no meaning on a
+    /// cluster handle.
     #[error("{command} is not supported on a cluster handle: {hint}")]
     Unsupported {
         /// The command's name.

@@ -9,8 +9,9 @@
 //! then the rules below still apply, and any other command is routed by its first
 //! argument.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
+use super::slot::key_slot;
 use crate::resp::Frame;
 use crate::Cmd;
 
@@ -24,14 +25,32 @@ pub(crate) struct KeyRange {
     step: usize,
 }
 
-/// The key table: command name (upper case; `NAME|SUB` for subcommands) to key range.
+/// What the table knows of one command or subcommand.
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    keys: KeyRange,
+    /// Flagged `readonly`: a replica may serve it.
+    readonly: bool,
+    /// Has subcommands (`XINFO`, `OBJECT`, …): looked up again as `NAME|SUB`.
+    container: bool,
+}
+
+/// The key table: command name (upper case; `NAME|SUB` for subcommands) to what it
+/// knows, one lookup per command.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyTable {
-    ranges: HashMap<String, KeyRange>,
-    /// Commands with subcommands (`XINFO`, `OBJECT`, …): looked up as `NAME|SUB`.
-    containers: HashSet<String>,
-    /// Commands flagged `readonly`: a replica may serve them.
-    readonly: HashSet<String>,
+    specs: HashMap<String, Spec>,
+}
+
+/// The hash slots of a command's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slots {
+    /// No key.
+    None,
+    /// Every key in this slot.
+    One(u16),
+    /// Keys in several slots.
+    Many,
 }
 
 impl KeyTable {
@@ -54,108 +73,177 @@ impl KeyTable {
             .map(str::to_uppercase);
         let int = |i: usize| fields.get(i).and_then(Frame::as_integer);
         if let (Some(name), Some(first), Some(last), Some(step)) = (name, int(3), int(4), int(5)) {
-            let range = KeyRange {
-                first: usize::try_from(first).unwrap_or(0),
-                last,
-                step: usize::try_from(step).unwrap_or(1).max(1),
-            };
-            self.ranges.insert(name.clone(), range);
             let flags = fields.get(2).and_then(Frame::as_slice).unwrap_or_default();
-            if flags.iter().any(|f| f.as_str() == Some("readonly")) {
-                self.readonly.insert(name.clone());
-            }
             let subcommands = fields.get(9).and_then(Frame::as_slice).unwrap_or_default();
-            if !subcommands.is_empty() {
-                self.containers.insert(name);
-                for sub in subcommands {
-                    self.add(sub);
-                }
+            let spec = Spec {
+                keys: KeyRange {
+                    first: usize::try_from(first).unwrap_or(0),
+                    last,
+                    step: usize::try_from(step).unwrap_or(1).max(1),
+                },
+                readonly: flags.iter().any(|f| f.as_str() == Some("readonly")),
+                container: !subcommands.is_empty(),
+            };
+            self.specs.insert(name, spec);
+            for sub in subcommands {
+                self.add(sub);
             }
         }
+    }
+
+    /// What the table says of `cmd`, its subcommand's entry for a container; with the
+    /// arguments split only for a container.
+    fn spec(&self, cmd: &Cmd) -> Option<&Spec> {
+        let name = cmd.name();
+        let spec = self.specs.get(name)?;
+        if !spec.container {
+            return Some(spec);
+        }
+        let sub = cmd.args().nth(1)?;
+        let key = format!("{name}|{}", String::from_utf8_lossy(sub).to_uppercase());
+        self.specs.get(&key)
     }
 
     /// Whether the server flags `cmd` `readonly` (so a replica may answer it). Commands
     /// with subcommands are never sent to replicas.
     pub(crate) fn is_readonly(&self, cmd: &Cmd) -> bool {
-        self.readonly.contains(cmd.name())
+        self.specs
+            .get(cmd.name())
+            .is_some_and(|s| s.readonly && !s.container)
     }
 
     /// The keys of `cmd`, in argument order.
     pub(crate) fn keys<'a>(&self, cmd: &'a Cmd) -> Vec<&'a [u8]> {
-        let args: Vec<&[u8]> = cmd.args().collect();
+        let mut keys = Vec::new();
+        self.each_key(cmd, |key| {
+            keys.push(key);
+            true
+        });
+        keys
+    }
+
+    /// The slots of `cmd`'s keys, without collecting them: what routes every command.
+    pub(crate) fn slots(&self, cmd: &Cmd) -> Slots {
+        let mut slots = Slots::None;
+        self.each_key(cmd, |key| {
+            let slot = key_slot(key);
+            match slots {
+                Slots::None => slots = Slots::One(slot),
+                Slots::One(seen) if seen == slot => {}
+                _ => slots = Slots::Many,
+            }
+            slots != Slots::Many
+        });
+        slots
+    }
+
+    /// Calls `f` with each key of `cmd` in argument order, until it returns false.
+    fn each_key<'a>(&self, cmd: &'a Cmd, mut f: impl FnMut(&'a [u8]) -> bool) {
         let name = cmd.name();
-        if let Some(keys) = movable_keys(name, &args) {
-            return keys;
+        if let Some(rule) = movable_rule(name) {
+            let args: Vec<&[u8]> = cmd.args().collect();
+            for key in rule.keys(&args) {
+                if !f(key) {
+                    return;
+                }
+            }
+            return;
         }
-        let range = if self.containers.contains(name) {
-            let sub = args
-                .get(1)
-                .map(|s| String::from_utf8_lossy(s).to_uppercase());
-            sub.and_then(|sub| self.ranges.get(&format!("{name}|{sub}")))
-        } else {
-            self.ranges.get(name)
-        };
-        match range {
-            Some(range) => range.pick(&args),
+        let range = match self.spec(cmd) {
+            Some(spec) => spec.keys,
             // Unknown to the server's table: the conventional first-argument key.
-            None if self.ranges.is_empty() => args.get(1).copied().into_iter().collect(),
-            None => Vec::new(),
+            None if self.specs.is_empty() => KeyRange {
+                first: 1,
+                last: 1,
+                step: 1,
+            },
+            None => return,
+        };
+        let Some((first, last)) = range.bounds(cmd.len()) else {
+            return;
+        };
+        for (i, arg) in cmd.args().enumerate().take(last + 1).skip(first) {
+            if (i - first) % range.step == 0 && !f(arg) {
+                return;
+            }
         }
     }
 }
 
 impl KeyRange {
-    fn pick<'a>(&self, args: &[&'a [u8]]) -> Vec<&'a [u8]> {
+    /// The argument indices of the first and last key among `argc` arguments, or `None`
+    /// when there is no key.
+    fn bounds(&self, argc: usize) -> Option<(usize, usize)> {
         if self.first == 0 {
-            return Vec::new();
+            return None;
         }
         let last = if self.last < 0 {
-            args.len() as i64 + self.last
+            argc as i64 + self.last
         } else {
             self.last
         };
-        let Ok(last) = usize::try_from(last) else {
-            return Vec::new();
-        };
-        (self.first..=last.min(args.len().saturating_sub(1)))
-            .step_by(self.step)
-            .filter_map(|i| args.get(i).copied())
-            .collect()
+        let last = usize::try_from(last).ok()?.min(argc.checked_sub(1)?);
+        (self.first <= last).then_some((self.first, last))
     }
 }
 
-/// Keys of the commands whose key positions depend on their arguments.
-fn movable_keys<'a>(name: &str, args: &[&'a [u8]]) -> Option<Vec<&'a [u8]>> {
-    let keys = match name {
-        "EVAL" | "EVALSHA" | "EVAL_RO" | "EVALSHA_RO" | "FCALL" | "FCALL_RO" => counted(args, 2),
+/// How the commands whose key positions depend on their arguments (`movablekeys`) name
+/// their keys.
+#[derive(Debug, Clone, Copy)]
+enum Movable {
+    /// `numkeys` at this argument, then that many keys.
+    Counted(usize),
+    /// A destination key, then `numkeys` and the keys (`ZUNIONSTORE`).
+    Store,
+    /// The keys are the first half of the arguments after `STREAMS`.
+    Streams,
+    /// The first argument, and the one after each `STORE`/`STOREDIST`.
+    SortStore,
+}
+
+fn movable_rule(name: &str) -> Option<Movable> {
+    Some(match name {
+        "EVAL" | "EVALSHA" | "EVAL_RO" | "EVALSHA_RO" | "FCALL" | "FCALL_RO" => Movable::Counted(2),
         "ZUNION" | "ZINTER" | "ZDIFF" | "ZINTERCARD" | "SINTERCARD" | "LMPOP" | "ZMPOP" => {
-            counted(args, 1)
+            Movable::Counted(1)
         }
-        "BLMPOP" | "BZMPOP" => counted(args, 2),
-        "ZUNIONSTORE" | "ZINTERSTORE" | "ZDIFFSTORE" => {
-            let mut keys: Vec<&[u8]> = args.get(1).copied().into_iter().collect();
-            keys.extend(counted(args, 2));
-            keys
-        }
-        "XREAD" | "XREADGROUP" => {
-            let streams = args
-                .iter()
-                .position(|a| a.eq_ignore_ascii_case(b"STREAMS"))?;
-            let rest = &args[streams + 1..];
-            rest[..rest.len() / 2].to_vec()
-        }
-        "SORT" | "SORT_RO" | "GEORADIUS" | "GEORADIUSBYMEMBER" => {
-            let mut keys: Vec<&[u8]> = args.get(1).copied().into_iter().collect();
-            for (i, arg) in args.iter().enumerate().skip(2) {
-                if arg.eq_ignore_ascii_case(b"STORE") || arg.eq_ignore_ascii_case(b"STOREDIST") {
-                    keys.extend(args.get(i + 1).copied());
-                }
-            }
-            keys
-        }
+        "BLMPOP" | "BZMPOP" => Movable::Counted(2),
+        "ZUNIONSTORE" | "ZINTERSTORE" | "ZDIFFSTORE" => Movable::Store,
+        "XREAD" | "XREADGROUP" => Movable::Streams,
+        "SORT" | "SORT_RO" | "GEORADIUS" | "GEORADIUSBYMEMBER" => Movable::SortStore,
         _ => return None,
-    };
-    Some(keys)
+    })
+}
+
+impl Movable {
+    fn keys<'a>(self, args: &[&'a [u8]]) -> Vec<&'a [u8]> {
+        match self {
+            Movable::Counted(at) => counted(args, at),
+            Movable::Store => {
+                let mut keys: Vec<&[u8]> = args.get(1).copied().into_iter().collect();
+                keys.extend(counted(args, 2));
+                keys
+            }
+            Movable::Streams => {
+                let Some(streams) = args.iter().position(|a| a.eq_ignore_ascii_case(b"STREAMS"))
+                else {
+                    return Vec::new();
+                };
+                let rest = &args[streams + 1..];
+                rest[..rest.len() / 2].to_vec()
+            }
+            Movable::SortStore => {
+                let mut keys: Vec<&[u8]> = args.get(1).copied().into_iter().collect();
+                for (i, arg) in args.iter().enumerate().skip(2) {
+                    if arg.eq_ignore_ascii_case(b"STORE") || arg.eq_ignore_ascii_case(b"STOREDIST")
+                    {
+                        keys.extend(args.get(i + 1).copied());
+                    }
+                }
+                keys
+            }
+        }
+    }
 }
 
 /// `numkeys` at argument `at`, then that many keys.
@@ -248,6 +336,29 @@ mod tests {
         assert_eq!(keys(&t, zstore), ["d", "a", "b"]);
         let sort = cmd("SORT").arg("l").arg("STORE").arg("d");
         assert_eq!(keys(&t, sort), ["l", "d"]);
+    }
+
+    #[test]
+    fn slots_are_one_none_or_many_and_values_are_not_keys() {
+        let t = table();
+        assert_eq!(t.slots(&cmd("GET").arg("k")), Slots::One(key_slot(b"k")));
+        assert_eq!(t.slots(&cmd("PING")), Slots::None);
+        assert_eq!(t.slots(&cmd("NOSUCH").arg("x")), Slots::None);
+        // MSET's values would hash elsewhere: only its keys count.
+        let together = cmd("MSET").arg("{a}1").arg("x").arg("{a}2").arg("y");
+        assert_eq!(t.slots(&together), Slots::One(key_slot(b"a")));
+        let apart = cmd("MSET").arg("{a}1").arg(1).arg("{b}2").arg(2);
+        assert_eq!(t.slots(&apart), Slots::Many);
+        let eval = cmd("EVAL").arg("s").arg(2).arg("{x}a").arg("{x}b").arg("y");
+        assert_eq!(t.slots(&eval), Slots::One(key_slot(b"x")));
+        assert_eq!(
+            t.slots(&cmd("XINFO").arg("STREAM").arg("s")),
+            Slots::One(key_slot(b"s"))
+        );
+        assert_eq!(
+            KeyTable::default().slots(&cmd("GET").arg("k")),
+            Slots::One(key_slot(b"k"))
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod nodes;
 mod redirect;
 mod refresh;
 mod route;
+mod scan;
 mod shard_pubsub;
 mod slot;
 mod split;
@@ -71,6 +72,8 @@ use nodes::{Nodes, SlotMap};
 #[derive(Clone)]
 pub struct Cluster {
     inner: Arc<Inner>,
+    /// The last clone dropped stops the cluster.
+    _owner: Arc<Owner>,
 }
 
 pub(crate) struct Inner {
@@ -88,8 +91,8 @@ pub(crate) struct Inner {
     last_refresh: Mutex<Instant>,
     stats: Counters,
     stopped: AtomicBool,
-    /// One Pub/Sub connection per slot with shard channel subscribers.
-    shard_pubsubs: Mutex<HashMap<u16, PubSub>>,
+    /// One Pub/Sub connection per slot with shard channel subscribers, held by them.
+    shard_pubsubs: Mutex<HashMap<u16, Weak<shard_pubsub::SlotLease>>>,
 }
 
 /// What the cluster handle has done so far, from [`Cluster::stats`]: counts since connect.
@@ -119,7 +122,8 @@ impl Cluster {
     /// Reads the topology from the first seed that answers (in order), starts a
     /// connection to every primary under a supervisor on the current arbiter, and returns.
     /// Fails with [`ClusterError::NoTopology`] (saying why for each seed) when no seed
-    /// answers. The cluster runs until [`stop`](Self::stop).
+    /// answers. The cluster runs until [`stop`](Self::stop) or until its last handle is
+    /// dropped.
     pub async fn connect(config: ClusterConfig) -> Result<Cluster, Error> {
         let (version_tx, _) = watch::channel(0);
         let inner = Arc::new(Inner {
@@ -151,7 +155,11 @@ impl Cluster {
                         continue;
                     }
                     spawn_periodic_refresh(&inner);
-                    return Ok(Cluster { inner });
+                    let owner = Arc::new(Owner(inner.clone()));
+                    return Ok(Cluster {
+                        inner,
+                        _owner: owner,
+                    });
                 }
                 Err(e) => errors.push(format!("{host}:{port}: {e}")),
             }
@@ -168,8 +176,8 @@ impl Cluster {
     /// slots fails with [`ClusterError::CrossSlot`] before anything is sent. `FLUSHALL`,
     /// `FLUSHDB`, `SCRIPT LOAD`/`FLUSH` and `FUNCTION LOAD`/`FLUSH`/`DELETE` go to every
     /// primary (the first reply when all succeed); `KEYS` concatenates every primary's
-    /// answer and `DBSIZE` sums them. `SCAN` is refused: scan each of
-    /// [`primaries`](Self::primaries).
+    /// answer and `DBSIZE` sums them. `SCAN` is refused with [`ClusterError::Unsupported`]:
+    /// use [`scan`](Self::scan), which walks every primary in turn.
     pub async fn command<T: FromRedis>(&self, cmd: Cmd) -> Result<T, Error> {
         convert(self.inner.dispatch(cmd).await?)
     }
@@ -207,7 +215,7 @@ impl Cluster {
     }
 
     /// A handle on each primary's connection, with its `host:port`: for commands that
-    /// must visit every node (`SCAN`, `INFO`, `CONFIG`). The list is a snapshot.
+    /// must visit every node (`INFO`, `CONFIG`; for `SCAN` see [`scan`](Self::scan)). The list is a snapshot.
     pub fn primaries(&self) -> Vec<(String, Redis)> {
         self.inner
             .map
@@ -233,8 +241,9 @@ impl Cluster {
     /// migration, a failover): subscribers then see
     /// [`Event::Disconnected`](crate::pubsub::Event::Disconnected) and
     /// [`Event::Subscribed`](crate::pubsub::Event::Subscribed). Publish with
-    /// `cluster.command(cmd("SPUBLISH").arg(channel).arg(message))`. Call it from an
-    /// actix arbiter (the connection is an actor started there).
+    /// `cluster.command(cmd("SPUBLISH").arg(channel).arg(message))`. The connection
+    /// closes when the slot's last subscription is dropped (or the cluster stops); it runs
+    /// on the arbiter that called [`connect`](Self::connect), whichever thread subscribes.
     pub async fn ssubscribe(
         &self,
         channels: impl IntoIterator<Item = impl AsRef<[u8]>>,
@@ -261,20 +270,34 @@ impl Cluster {
             Some(owner) => self.inner.config.for_node(&owner.addr)?,
             None => self.inner.config.node.clone(),
         };
-        let pubsub = {
+        let lease = {
             let mut all = self
                 .inner
                 .shard_pubsubs
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            all.entry(slot)
-                .or_insert_with(|| {
+            // Checked under the lock that stop() takes after setting the flag: a lease
+            // made here is either refused or closed by stop().
+            if self.inner.is_stopped() {
+                return Err(Error::Stopped("the cluster was stopped".into()));
+            }
+            match all.get(&slot).and_then(Weak::upgrade) {
+                Some(lease) => lease,
+                None => {
                     let locate = shard_pubsub::SlotOwner::new(&self.inner, slot);
-                    PubSub::start_located(first_node, locate)
-                })
-                .clone()
+                    let pubsub = PubSub::start_located(first_node, locate, &self.inner.arbiter);
+                    let lease = shard_pubsub::SlotLease::new(&self.inner, slot, pubsub);
+                    all.insert(slot, Arc::downgrade(&lease));
+                    lease
+                }
+            }
         };
-        pubsub.ssubscribe(channels).await
+        let Some(pubsub) = lease.pubsub() else {
+            return Err(Error::Stopped("the cluster was stopped".into()));
+        };
+        let mut subscription = pubsub.ssubscribe(channels).await?;
+        subscription.lease = Some(lease);
+        Ok(subscription)
     }
 
     /// Counts of redirections, retries and topology reads since connect.
@@ -293,15 +316,32 @@ impl Cluster {
         self.inner.refresh_now().await
     }
 
-    /// Stops every node connection and the supervisor. Requests sent afterwards fail.
+    /// Stops every node connection, the supervisor and the shard Pub/Sub connections
+    /// (their subscriptions' streams end). Requests sent afterwards fail. Dropping the
+    /// last handle does the same without waiting.
     pub async fn stop(&self) {
-        self.inner.stopped.store(true, Ordering::Release);
-        self.inner
-            .shard_pubsubs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.inner.begin_stop();
         self.inner.nodes.stop().await;
+    }
+}
+
+/// Shared by the handles: the last one dropped stops the cluster. Internal tasks (the
+/// periodic refresh, the node watchers, shard Pub/Sub connections) hold only `Weak`
+/// references, so they never keep an unreachable cluster running.
+struct Owner(Arc<Inner>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if !self.0.begin_stop() {
+            return;
+        }
+        let inner = self.0.clone();
+        // The supervisor is stopped from its own arbiter; if that arbiter is gone, so
+        // are the actors it ran.
+        let _ = self
+            .0
+            .arbiter
+            .spawn(async move { inner.nodes.stop().await });
     }
 }
 
@@ -325,6 +365,33 @@ impl<'a> Execute for &'a Cluster {
 
     fn run<T: FromRedis + Send + 'static>(self, cmd: TypedCmd<T>) -> TypedReply<'a, T> {
         Box::pin(self.command(cmd.into_cmd()))
+    }
+}
+
+impl Inner {
+    /// Whether [`Cluster::stop`] ran (or the last handle was dropped).
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Marks the cluster stopped and closes the shard Pub/Sub connections; `false` if it
+    /// was stopped already. The node connections are left to the caller.
+    fn begin_stop(&self) -> bool {
+        if self.stopped.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        // Taken out under the lock, closed outside it (a lease's drop takes the lock).
+        let leases: Vec<_> = self
+            .shard_pubsubs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .filter_map(|(_, lease)| lease.upgrade())
+            .collect();
+        for lease in &leases {
+            lease.close();
+        }
+        true
     }
 }
 

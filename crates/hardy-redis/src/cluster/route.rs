@@ -26,9 +26,9 @@ use crate::resp::Frame;
 use crate::{cmd, Cmd, Error};
 
 /// The first pause before retrying a command the cluster could not run yet.
-const FIRST_PAUSE: Duration = Duration::from_millis(10);
+pub(super) const FIRST_PAUSE: Duration = Duration::from_millis(10);
 /// The longest pause between two retries.
-const MAX_PAUSE: Duration = Duration::from_millis(200);
+pub(super) const MAX_PAUSE: Duration = Duration::from_millis(200);
 
 /// What is sent: one command, or a transaction's commands (`MULTI` … `EXEC`).
 pub(crate) enum Request {
@@ -148,11 +148,16 @@ impl Inner {
         loop {
             let map = self.map.load_full();
             let asking = ask.is_some();
+            // Borrowed from the map (no handle cloned per command), or the asked node.
+            let asked;
             let node = match (ask.take(), slot) {
-                (Some(addr), _) => Some(self.nodes.get(&addr, &self.config).await?),
-                (None, Some(slot)) if replica => map.reader(slot).cloned(),
-                (None, Some(slot)) => map.owner(slot).cloned(),
-                (None, None) => map.any().cloned(),
+                (Some(addr), _) => {
+                    asked = self.nodes.get(&addr, &self.config).await?;
+                    Some(&asked)
+                }
+                (None, Some(slot)) if replica => map.reader(slot),
+                (None, Some(slot)) => map.owner(slot),
+                (None, None) => map.any(),
             };
             let Some(node) = node else {
                 self.trigger_refresh();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
+use super::keys::Slots;
 use super::route::{Reply, Request};
 use super::slot::key_slot;
 use super::{ClusterError, Inner};
@@ -69,15 +70,13 @@ impl Inner {
     /// Where `cmd` goes, from its keys.
     fn target(&self, cmd: &Cmd) -> Target {
         let keys = self.keys.load();
-        let found = keys.keys(cmd);
-        let Some(first) = found.first() else {
-            return Target::Any;
-        };
-        let slot = key_slot(first);
-        if found.iter().all(|k| key_slot(k) == slot) {
-            return Target::Slot(slot);
+        match keys.slots(cmd) {
+            Slots::None => return Target::Any,
+            Slots::One(slot) => return Target::Slot(slot),
+            Slots::Many => {}
         }
         // Positions are needed to split: keys are found again by argument index.
+        let found = keys.keys(cmd);
         let args: Vec<&[u8]> = cmd.args().collect();
         let positions = found
             .iter()
@@ -97,7 +96,7 @@ impl Inner {
         if cmd.name() == "SCAN" {
             return Err(ClusterError::Unsupported {
                 command: "SCAN".into(),
-                hint: "each primary holds its own keys: scan each of Cluster::primaries()",
+                hint: "each primary holds its own keys: use Cluster::scan, which walks every primary in turn",
             }
             .into());
         }
@@ -180,8 +179,9 @@ impl Inner {
         combine_frames(combine, frames, &[], 0)
     }
 
-    /// Runs a pipeline: grouped by owning node, one batch per node, all concurrently;
-    /// redirected commands are resent one by one, in order.
+    /// Runs a pipeline: grouped by owning node (keyless commands with the first node's
+    /// batch), one batch per node, all concurrently; redirected commands are resent one
+    /// by one, in order.
     pub(crate) async fn pipeline(self: &Arc<Self>, cmds: Vec<Cmd>) -> Vec<Result<Frame, Error>> {
         let map = self.map.load_full();
         let mut outcomes: Vec<Option<Result<Frame, Error>>> =
@@ -190,6 +190,7 @@ impl Inner {
         // Commands for one node, by the node's position in the map.
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         let mut alone = Vec::new();
+        let mut keyless = Vec::new();
         for (i, c) in cmds.iter().enumerate() {
             match self.target(c) {
                 Target::Slot(slot) => {
@@ -206,8 +207,28 @@ impl Inner {
                         None => alone.push(i),
                     }
                 }
-                // Keyless, split or refused commands go through the single-command path.
+                // Keyless ones join a node's batch below.
+                Target::Any if broadcast(c).is_none() && c.name() != "SCAN" => keyless.push(i),
+                // Split, broadcast or refused commands go through the single-command path.
                 _ => alone.push(i),
+            }
+        }
+        // Any primary serves a keyless command: the first node's batch takes them all,
+        // each in its place in the caller's order.
+        if !keyless.is_empty() {
+            let at = match groups.keys().next() {
+                Some(&at) => Some(at),
+                None => map
+                    .any()
+                    .and_then(|any| map.primaries().iter().position(|n| n.addr == any.addr)),
+            };
+            match at {
+                Some(at) => {
+                    let members = groups.entry(at).or_default();
+                    members.extend(keyless);
+                    members.sort_unstable();
+                }
+                None => alone.extend(keyless),
             }
         }
         let batches = join_all(groups.iter().map(|(&at, members)| {

@@ -504,11 +504,10 @@ impl Connection for PubSubConn {
         self.send_subscribe(&to_send);
     }
 
-    fn connect_failed(&mut self, failure: Failure<Error>, _info: ConnectInfo) -> Next {
+    fn connect_failed(&mut self, failure: Failure<Error>, info: ConnectInfo) -> Next {
         match failure {
             Failure::Error(Error::Handshake { ref error, .. }) if crate::conn::busy(error) => {
-                tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is busy during the handshake: backing off");
-                Next::Backoff
+                crate::conn::after_busy_refusal(&self.config, error, info)
             }
             Failure::Error(e @ (Error::Handshake { .. } | Error::Config(_))) => {
                 let reason = e.to_string();

@@ -225,13 +225,22 @@ impl PubSub {
     }
 
     /// A Pub/Sub connection that connects wherever `locate` says (a cluster shard
-    /// channel's node), owned by the handle like [`start`](Self::start)'s.
-    pub(crate) fn start_located(config: Config, locate: Arc<dyn super::conn::Locate>) -> PubSub {
+    /// channel's node), started on `arbiter` (the cluster's, so it does not depend on the
+    /// caller's arbiter living on), owned by the handle like [`start`](Self::start)'s.
+    pub(crate) fn start_located(
+        config: Config,
+        locate: Arc<dyn super::conn::Locate>,
+        arbiter: &actix_rt::ArbiterHandle,
+    ) -> PubSub {
         let config = Arc::new(config);
-        let conn = PubSubConn::new(config.clone(), Arc::default(), false).locating(locate);
-        let actor = build_conn(conn, &config, None);
-        let state = actor.state_watch();
-        let addr = actor.start();
+        let state = StateWatch::new();
+        let addr = {
+            let state = state.clone();
+            actix::Actor::start_in_arbiter(arbiter, move |_| {
+                let conn = PubSubConn::new(config.clone(), Arc::default(), false).locating(locate);
+                build_conn(conn, &config, Some(state))
+            })
+        };
         PubSub {
             target: Target::Addr(addr.clone()),
             state,
@@ -281,6 +290,7 @@ impl PubSub {
             id,
             shared,
             target: self.target.clone(),
+            lease: None,
         })
     }
 

@@ -164,6 +164,9 @@ pub struct Subscription {
     pub(crate) id: u64,
     pub(crate) shared: Arc<Shared>,
     pub(crate) target: Target,
+    /// What the subscription keeps alive: a cluster slot's shared Pub/Sub connection,
+    /// closed when its last subscription goes (dropped after the unsubscribe is sent).
+    pub(crate) lease: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Subscription {
