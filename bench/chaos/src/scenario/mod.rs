@@ -92,7 +92,10 @@ pub fn run<S: Scenario>(scenario: &S, settings: &Settings) -> Vec<Row> {
                 match actix_rt::time::timeout(CONNECT_LIMIT, connect_to(*kind, &endpoint)).await {
                     Ok(client) => client,
                     Err(_) => {
-                        println!("{}: not connected within {CONNECT_LIMIT:?}, skipped", kind.name());
+                        println!(
+                            "{}: not connected within {CONNECT_LIMIT:?}, skipped",
+                            kind.name()
+                        );
                         continue;
                     }
                 };

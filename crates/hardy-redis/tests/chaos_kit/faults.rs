@@ -22,7 +22,9 @@
 //! paced by the callers' progress, not by the clock: with F faults and T commands, fault k
 //! fires once (k + 1) × T / (F + 1) commands have an outcome. So every fault fires while
 //! the callers run, and a fast client and a slow one meet the same faults at the same
-//! points of their work. The schedule runs on a thread of its own: the testkit's controls
+//! points of their work. A fault that takes longer than the callers' work up to the next
+//! one (a Sentinel failover takes seconds) holds them at the next fault's point until it
+//! is over (the [`Running::gate`]), so no fault falls behind the work. The schedule runs on a thread of its own: the testkit's controls
 //! are synchronous.
 
 use std::fmt;
@@ -156,6 +158,9 @@ pub struct Schedule(pub Vec<Step>);
 pub struct Running {
     /// Faults injected so far.
     pub fired: Arc<AtomicUsize>,
+    /// How far the callers' progress may go: the next fault's point while one is under
+    /// way, unbounded once the last is over.
+    pub gate: Arc<AtomicUsize>,
     done: Arc<AtomicBool>,
     handle: thread::JoinHandle<Result<(), String>>,
 }
@@ -210,14 +215,23 @@ impl Schedule {
         failed: Arc<AtomicBool>,
     ) -> Running {
         let order = self.order();
+        let faults = order.len();
+        let due = move |k: usize| {
+            if k < faults {
+                (k + 1) * total / (faults + 1)
+            } else {
+                usize::MAX
+            }
+        };
         let fired = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(AtomicUsize::new(due(1)));
         let done = Arc::new(AtomicBool::new(false));
-        let (targets, counter, stop) = (targets.clone(), fired.clone(), done.clone());
+        let (targets, counter, stop, next) =
+            (targets.clone(), fired.clone(), done.clone(), gate.clone());
         let handle = thread::spawn(move || {
-            let faults = order.len();
             for (k, (kind, hold)) in order.into_iter().enumerate() {
-                let due = (k + 1) * total / (faults + 1);
-                while progress.load(Ordering::SeqCst) < due {
+                let due_now = due(k);
+                while progress.load(Ordering::SeqCst) < due_now {
                     if stop.load(Ordering::SeqCst) {
                         return Ok(());
                     }
@@ -234,11 +248,14 @@ impl Schedule {
                     return Err(e);
                 }
                 counter.fetch_add(1, Ordering::SeqCst);
+                next.store(due(k + 2), Ordering::SeqCst);
             }
+            next.store(usize::MAX, Ordering::SeqCst);
             Ok(())
         });
         Running {
             fired,
+            gate,
             done,
             handle,
         }

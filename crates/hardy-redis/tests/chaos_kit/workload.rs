@@ -12,6 +12,23 @@ use super::{Client, Reply};
 /// How long a request may go without an outcome before it counts as "without outcome".
 pub const OUTCOME_LIMIT: Duration = Duration::from_secs(30);
 
+/// How long one client's run may take: a client whose requests hang (each waiting out
+/// [`OUTCOME_LIMIT`]) would otherwise hold the runner for hours. Callers stop sending once
+/// it has passed; the row's "commands" then says how many were sent.
+pub const RUN_LIMIT: Duration = Duration::from_secs(180);
+
+/// How often callers held at a fault's gate look again.
+const GATE_POLL: Duration = Duration::from_millis(1);
+
+/// What paces a caller: the commands with an outcome so far, how far they may go before
+/// the fault under way is over, and whether the schedule failed.
+struct Pace {
+    progress: Arc<AtomicUsize>,
+    gate: Arc<AtomicUsize>,
+    failed: Arc<AtomicBool>,
+    deadline: Instant,
+}
+
 /// One caller's counter: `INCR`s acknowledged, and those that failed but may have run.
 #[derive(Debug, Default, Clone)]
 pub struct Counter {
@@ -82,13 +99,19 @@ pub async fn run<C: Client, T: Inject>(
     let progress = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicBool::new(false));
     let faults = schedule.start(targets, progress.clone(), callers * ops, failed.clone());
+    let gate = faults.gate.clone();
     let started = Instant::now();
     let tasks: Vec<_> = (0..callers)
         .map(|i| {
             let client = client.clone();
             let name = format!("{prefix}:{i}");
-            let (progress, failed) = (progress.clone(), failed.clone());
-            actix_rt::spawn(async move { caller(client, name, ops, progress, failed).await })
+            let pace = Pace {
+                progress: progress.clone(),
+                gate: gate.clone(),
+                failed: failed.clone(),
+                deadline: started + RUN_LIMIT,
+            };
+            actix_rt::spawn(async move { caller(client, name, ops, pace).await })
         })
         .collect();
     let mut total = Run::default();
@@ -102,20 +125,28 @@ pub async fn run<C: Client, T: Inject>(
 }
 
 /// One caller: `ops` commands, `ECHO`, `SET`, `INCR` in turn.
-async fn caller<C: Client>(
-    client: C,
-    name: String,
-    ops: usize,
-    progress: Arc<AtomicUsize>,
-    failed: Arc<AtomicBool>,
-) -> Run {
+async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> Run {
+    let Pace {
+        progress,
+        gate,
+        failed,
+        deadline,
+    } = pace;
     let mut run = Run::default();
     let mut counter = Counter {
         key: format!("{name}:ctr"),
         ..Counter::default()
     };
     for seq in 0..ops {
-        if failed.load(Ordering::Relaxed) {
+        // A slow fault (a failover) still under way when the callers reach the next
+        // fault's point: they wait for it, so that no fault falls behind the work.
+        while progress.load(Ordering::Relaxed) >= gate.load(Ordering::Relaxed)
+            && !failed.load(Ordering::Relaxed)
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(GATE_POLL).await;
+        }
+        if failed.load(Ordering::Relaxed) || Instant::now() > deadline {
             break;
         }
         run.commands += 1;
