@@ -184,6 +184,11 @@ impl Schedule {
         self.0.iter().map(|s| s.times).sum()
     }
 
+    /// Whether the schedule fires no fault.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The kinds the schedule fires.
     pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
         self.0.iter().filter(|s| s.times > 0).map(|s| s.kind)
