@@ -61,7 +61,12 @@ impl Row {
             self.extra_incrs,
             self.run.faults,
             self.run.wall
-        )
+        ) + &self
+            .run
+            .misaligned_samples
+            .iter()
+            .map(|s| format!("\n  misaligned: {s}"))
+            .collect::<String>()
     }
 }
 

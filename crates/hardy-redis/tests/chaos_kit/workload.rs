@@ -58,6 +58,8 @@ pub struct Run {
     /// counter was incremented by more than its own `INCR`s (a resend that ran twice).
     pub incr_jumps: usize,
     pub without_outcome: usize,
+    /// The first few misaligned requests and the replies they got.
+    pub misaligned_samples: Vec<String>,
     /// Acknowledged `SET`s: key and value.
     pub acked_sets: Vec<(String, String)>,
     pub counters: Vec<Counter>,
@@ -65,8 +67,20 @@ pub struct Run {
     pub wall: Duration,
 }
 
+/// How many misaligned replies a run keeps as samples.
+const SAMPLES: usize = 5;
+
 impl Run {
+    fn sample(&mut self, what: String) {
+        if self.misaligned_samples.len() < SAMPLES {
+            self.misaligned_samples.push(what);
+        }
+    }
+
     fn merge(&mut self, other: Run) {
+        for sample in other.misaligned_samples {
+            self.sample(sample);
+        }
         self.commands += other.commands;
         self.ok += other.ok;
         self.errors += other.errors;
@@ -154,9 +168,10 @@ async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> R
         match seq % 3 {
             0 => {
                 if let Some(Ok(reply)) = call(&client, &["ECHO", &tag], &mut run).await {
-                    if reply != Reply::Text(tag) {
+                    if reply != Reply::Text(tag.clone()) {
                         run.misaligned += 1;
                         run.misaligned_by[0] += 1;
+                        run.sample(format!("ECHO {tag} -> {reply:?}"));
                     }
                 }
             }
@@ -168,6 +183,7 @@ async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> R
                     } else {
                         run.misaligned += 1;
                         run.misaligned_by[1] += 1;
+                        run.sample(format!("SET {tag} -> {reply:?}"));
                     }
                 }
             }
@@ -183,8 +199,12 @@ async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> R
                     counter.last = n;
                     counter.maybe_since_last = 0;
                 }
-                Some(Ok(_)) => {
+                Some(Ok(reply)) => {
                     // Another request's reply: this INCR may or may not have run.
+                    run.sample(format!(
+                        "INCR {} (last {}) -> {reply:?}",
+                        counter.key, counter.last
+                    ));
                     run.misaligned += 1;
                     run.misaligned_by[2] += 1;
                     counter.maybe += 1;
