@@ -2,8 +2,12 @@
 //!
 //! Both run in the actor's own task (no channel, no extra task): the reader hands items
 //! to `Connection::incoming` as they are decoded, and the writer flushes everything written
-//! during a turn in one go, after the mailbox is drained, so concurrent callers share
-//! syscalls. Both carry the link generation: once the link is gone they do nothing.
+//! in one go, so concurrent callers share syscalls. It puts a write off by one turn of the
+//! runtime (waking itself once), so that the callers woken meanwhile, by replies on this
+//! link or another, join it: on a 3-node cluster that doubled the commands per server
+//! read at 128 callers and cut the client's and the servers' CPU per command by a fifth
+//! to a third (docs/benchmarks.md). Both carry the link generation: once the link is gone
+//! they do nothing.
 
 use std::cell::RefCell;
 use std::io;
@@ -199,6 +203,9 @@ pub(crate) struct Drain<W> {
     writing: BytesMut,
     /// Bytes were written since the last flush.
     dirty: bool,
+    /// The write of newly buffered bytes was put off once, so the tasks woken meanwhile
+    /// (callers answered by this or another link) add theirs first.
+    deferred: bool,
 }
 
 impl<W: AsyncWrite + Unpin> Drain<W> {
@@ -217,6 +224,16 @@ impl<W: AsyncWrite + Unpin> Drain<W> {
                     }
                     return Poll::Ready(Ok(()));
                 }
+                // Newly buffered bytes wait for one more turn of the runtime: the callers
+                // this turn woke (by answering them, here or on another link) run first
+                // and add their next requests to the same write.
+                if !self.deferred {
+                    self.deferred = true;
+                    drop(shared);
+                    task.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                self.deferred = false;
                 std::mem::swap(&mut self.writing, &mut shared.buf);
             }
             self.dirty = true;
@@ -290,6 +307,7 @@ impl<W: AsyncWrite + Unpin + 'static> FlushLink<W> {
             shared,
             writing: BytesMut::new(),
             dirty: false,
+            deferred: false,
         }));
         let closer: Rc<RefCell<dyn Close>> = drain.clone();
         (FlushLink { drain, link }, closer)
