@@ -3,9 +3,10 @@
 //!
 //! For each client library in turn, C concurrent callers on one actix `System` (as
 //! bench/redis-compare) share ONE client of the library, with its defaults (fred with a
-//! reconnect policy, since it has none by default). Each caller runs a fixed number of
-//! commands, cycling through `ECHO <its own tag>`, `SET <a key never used again> <value>`
-//! and `INCR <its own counter>`, while a fault schedule, paced by the callers' progress,
+//! reconnect policy, since it has none by default). Each caller runs commands (until
+//! `CHAOS_OPS` of them succeeded, by default: `CHAOS_PROGRESS` below), cycling through
+//! `ECHO <its own tag>`, `SET <a key never used again> <value>` and `INCR <its own
+//! counter>`, while a fault schedule, paced by the callers' progress,
 //! hits the deployment. Then the invariants are checked, reading the servers directly: 0
 //! misaligned replies, 0 requests without an outcome within 30 s, 0 lost acknowledged
 //! writes, 0 extra `INCR`s. The clients run one after the other against the same
@@ -36,12 +37,23 @@
 //! - `CHAOS_SCENARIO` `single`, `tls`, `sentinel` or `cluster` (default `single`)
 //! - `CHAOS_CLIENTS`  which of `hardy,redis-rs,fred` to run, in order (default all three)
 //! - `CHAOS_CALLERS`  concurrent callers per client (default 128)
-//! - `CHAOS_OPS`      commands per caller (default 20000)
+//! - `CHAOS_OPS`      commands per caller (default 20000); with `CHAOS_PROGRESS=successes`,
+//!   successful commands per caller
+//! - `CHAOS_PROGRESS` `successes` (default): each caller runs until `CHAOS_OPS` of its
+//!   commands succeeded, and only successes pace the faults, so every client does the
+//!   same useful work under the same faults and the wall time compares how fast each gets
+//!   it done; `outcomes`: each caller sends `CHAOS_OPS` commands and every outcome,
+//!   errors included, paces the faults (a client that fails fast through an outage then
+//!   finishes sooner, its errors counted as work). kit/workload.rs `Progress`
+//! - `CHAOS_LIMIT_SECS` the most one client's run may take (default 180)
 //! - `CHAOS_FAULTS`   the fault schedule (default: the scenario's, see src/scenario/):
 //!   see kit/faults.rs
 
+use std::time::Duration;
+
 use chaos::clients::Kind;
 use chaos::kit::verify;
+use chaos::kit::workload::{Progress, RUN_LIMIT};
 use chaos::scenario::cluster::ClusterScenario;
 use chaos::scenario::sentinel::SentinelScenario;
 use chaos::scenario::single::Single;
@@ -71,6 +83,8 @@ fn settings() -> Settings {
         clients,
         callers: env_or("CHAOS_CALLERS", 128),
         ops: env_or("CHAOS_OPS", 20_000),
+        progress: env_or("CHAOS_PROGRESS", Progress::Successes),
+        limit: Duration::from_secs(env_or("CHAOS_LIMIT_SECS", RUN_LIMIT.as_secs())),
         schedule,
     }
 }

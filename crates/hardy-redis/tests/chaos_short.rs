@@ -30,7 +30,13 @@ async fn every_request_gets_one_outcome_and_no_write_is_lost_or_doubled_under_ev
     let schedule: Schedule = FAULTS.parse().expect("schedule");
     let client = Hardy::connect(format!("redis://{}", proxy.addr()).parse().expect("URL")).await;
 
-    let run = workload::run(&client, "hardy", CALLERS, OPS, &schedule, &targets).await;
+    let plan = workload::Workload {
+        callers: CALLERS,
+        ops: OPS,
+        progress: workload::Progress::Outcomes,
+        limit: workload::RUN_LIMIT,
+    };
+    let run = workload::run(&client, "hardy", plan, &schedule, &targets).await;
     let row = verify::check("hardy", run, addr).await;
 
     let line = row.line();

@@ -55,6 +55,10 @@ pub struct Settings {
     pub clients: Vec<Kind>,
     pub callers: usize,
     pub ops: usize,
+    /// What counts as progress (paces the faults, ends a caller).
+    pub progress: workload::Progress,
+    /// The most one client's run may take.
+    pub limit: Duration,
     /// `None`: the scenario's default.
     pub schedule: Option<Schedule>,
 }
@@ -74,10 +78,16 @@ pub fn run<S: Scenario>(scenario: &S, settings: &Settings) -> Vec<Row> {
             kind.name()
         );
     }
+    let per_caller = match settings.progress {
+        workload::Progress::Outcomes => "commands",
+        workload::Progress::Successes => "successful commands",
+    };
     println!(
-        "{} callers x {} commands per client; {} faults: {}",
+        "{} callers x {} {per_caller} per client (faults paced by {}, at most {:?} per client); {} faults: {}",
         settings.callers,
         settings.ops,
+        settings.progress,
+        settings.limit,
         schedule.len(),
         schedule
     );
@@ -99,15 +109,22 @@ pub fn run<S: Scenario>(scenario: &S, settings: &Settings) -> Vec<Row> {
                         continue;
                     }
                 };
-            let run = workload::run(
-                &client,
-                &prefix,
-                settings.callers,
-                settings.ops,
-                &schedule,
-                &scenario.faults(),
-            )
-            .await;
+            let plan = workload::Workload {
+                callers: settings.callers,
+                ops: settings.ops,
+                progress: settings.progress,
+                limit: settings.limit,
+            };
+            let run = workload::run(&client, &prefix, plan, &schedule, &scenario.faults()).await;
+            if run.gave_up > 0 {
+                println!(
+                    "{}: {} callers stopped before {} successes (at {} tries per success or the limit)",
+                    kind.name(),
+                    run.gave_up,
+                    settings.ops,
+                    workload::MAX_TRIES_PER_SUCCESS
+                );
+            }
             let row = verify::check_with(kind.name(), run, &scenario.store().await).await;
             println!("{}", row.line());
             rows.push(row);

@@ -208,7 +208,7 @@ impl Schedule {
     }
 
     /// Starts firing on a thread of its own: fault k once `progress` (commands with an
-    /// outcome) reaches (k + 1) × `total` / (faults + 1). If a fault cannot be undone (the
+    /// outcome, or successes: see [`Progress`](super::workload::Progress)) reaches (k + 1) × `total` / (faults + 1). If a fault cannot be undone (the
     /// server does not come back), it sets `failed`, so the callers stop instead of
     /// waiting out their limit on every remaining command; [`Running::finish`] then
     /// panics with the reason.

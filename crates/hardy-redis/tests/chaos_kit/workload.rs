@@ -1,6 +1,6 @@
-//! The callers: each runs a fixed number of commands, cycling through `ECHO <own tag>`,
-//! `SET <key used once> <value>` and `INCR <own counter>`, and records every outcome in
-//! what the invariants need.
+//! The callers: each runs a number of commands (or until a number of them succeeded: see
+//! [`Progress`]), cycling through `ECHO <own tag>`, `SET <key used once> <value>` and
+//! `INCR <own counter>`, and records every outcome in what the invariants need.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,10 +12,61 @@ use super::{Client, Reply};
 /// How long a request may go without an outcome before it counts as "without outcome".
 pub const OUTCOME_LIMIT: Duration = Duration::from_secs(30);
 
-/// How long one client's run may take: a client whose requests hang (each waiting out
-/// [`OUTCOME_LIMIT`]) would otherwise hold the runner for hours. Callers stop sending once
-/// it has passed; the row's "commands" then says how many were sent.
+/// How long one client's run may take by default ([`Workload::limit`]): a client whose
+/// requests hang (each waiting out [`OUTCOME_LIMIT`]) would otherwise hold the runner for
+/// hours. Callers stop sending once it has passed; the row's "commands" then says how
+/// many were sent.
 pub const RUN_LIMIT: Duration = Duration::from_secs(180);
+
+/// With [`Progress::Successes`], the most commands a caller sends per success it needs:
+/// a bound on its loop, far above what any client needed.
+pub const MAX_TRIES_PER_SUCCESS: usize = 20;
+
+/// What counts as the callers' progress, which paces the fault schedule, and when a
+/// caller is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Each caller sends `ops` commands; every outcome, a reply or an error, is progress.
+    /// A client that fails fast through an outage turns it into progress: its errors
+    /// advance the schedule and use up its commands, so it finishes sooner.
+    Outcomes,
+    /// Each caller runs until `ops` of its commands succeeded (sending new ones after
+    /// errors, at most [`MAX_TRIES_PER_SUCCESS`] per success); only successes are
+    /// progress. Every client does the same useful work under the same faults, so the
+    /// wall time compares how fast each gets it done.
+    Successes,
+}
+
+impl std::str::FromStr for Progress {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Progress, String> {
+        match s {
+            "outcomes" => Ok(Progress::Outcomes),
+            "successes" => Ok(Progress::Successes),
+            other => Err(format!("unknown progress {other:?}: outcomes or successes")),
+        }
+    }
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Progress::Outcomes => "outcomes",
+            Progress::Successes => "successes",
+        })
+    }
+}
+
+/// What each client's run is: how many callers, how much work each, what counts as
+/// progress, and how long it may take at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload {
+    pub callers: usize,
+    pub ops: usize,
+    pub progress: Progress,
+    pub limit: Duration,
+}
 
 /// How often callers held at a fault's gate look again.
 const GATE_POLL: Duration = Duration::from_millis(1);
@@ -27,6 +78,7 @@ struct Pace {
     gate: Arc<AtomicUsize>,
     failed: Arc<AtomicBool>,
     deadline: Instant,
+    counts: Progress,
 }
 
 /// One caller's counter: `INCR`s acknowledged, and those that failed but may have run.
@@ -65,6 +117,9 @@ pub struct Run {
     pub counters: Vec<Counter>,
     pub faults: usize,
     pub wall: Duration,
+    /// With [`Progress::Successes`]: callers that reached [`MAX_TRIES_PER_SUCCESS`] or the
+    /// run's limit before their successes.
+    pub gave_up: usize,
 }
 
 /// How many misaligned replies a run keeps as samples.
@@ -97,19 +152,25 @@ impl Run {
         self.without_outcome += other.without_outcome;
         self.acked_sets.extend(other.acked_sets);
         self.counters.extend(other.counters);
+        self.gave_up += other.gave_up;
     }
 }
 
-/// Runs `callers` callers of `client`, `ops` commands each, on the current actix system,
-/// while `schedule` fires against `targets`. Keys start with `prefix`.
+/// Runs the `workload`'s callers of `client` on the current actix system, while
+/// `schedule` fires against `targets`. Keys start with `prefix`.
 pub async fn run<C: Client, T: Inject>(
     client: &C,
     prefix: &str,
-    callers: usize,
-    ops: usize,
+    workload: Workload,
     schedule: &Schedule,
     targets: &T,
 ) -> Run {
+    let Workload {
+        callers,
+        ops,
+        progress: counts,
+        limit,
+    } = workload;
     let progress = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicBool::new(false));
     let faults = schedule.start(targets, progress.clone(), callers * ops, failed.clone());
@@ -123,7 +184,8 @@ pub async fn run<C: Client, T: Inject>(
                 progress: progress.clone(),
                 gate: gate.clone(),
                 failed: failed.clone(),
-                deadline: started + RUN_LIMIT,
+                deadline: started + limit,
+                counts,
             };
             actix_rt::spawn(async move { caller(client, name, ops, pace).await })
         })
@@ -138,20 +200,30 @@ pub async fn run<C: Client, T: Inject>(
     total
 }
 
-/// One caller: `ops` commands, `ECHO`, `SET`, `INCR` in turn.
+/// One caller: `ECHO`, `SET`, `INCR` in turn, `ops` commands or until `ops` succeeded (see
+/// [`Progress`]). Each command has a tag and a key of its own, also after an error.
 async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> Run {
     let Pace {
         progress,
         gate,
         failed,
         deadline,
+        counts,
     } = pace;
     let mut run = Run::default();
     let mut counter = Counter {
         key: format!("{name}:ctr"),
         ..Counter::default()
     };
-    for seq in 0..ops {
+    let tries = match counts {
+        Progress::Outcomes => ops,
+        Progress::Successes => ops * MAX_TRIES_PER_SUCCESS,
+    };
+    let mut succeeded = 0;
+    for seq in 0..tries {
+        if counts == Progress::Successes && succeeded == ops {
+            break;
+        }
         // A slow fault (a failover) still under way when the callers reach the next
         // fault's point: they wait for it, so that no fault falls behind the work.
         while progress.load(Ordering::Relaxed) >= gate.load(Ordering::Relaxed)
@@ -165,6 +237,7 @@ async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> R
         }
         run.commands += 1;
         let tag = format!("{name}:{seq}");
+        let ok_before = run.ok;
         match seq % 3 {
             0 => {
                 if let Some(Ok(reply)) = call(&client, &["ECHO", &tag], &mut run).await {
@@ -217,7 +290,14 @@ async fn caller<C: Client>(client: C, name: String, ops: usize, pace: Pace) -> R
                 }
             },
         }
-        progress.fetch_add(1, Ordering::Relaxed);
+        let success = run.ok > ok_before;
+        succeeded += usize::from(success);
+        if counts == Progress::Outcomes || success {
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if counts == Progress::Successes && succeeded < ops && !failed.load(Ordering::Relaxed) {
+        run.gave_up += 1;
     }
     run.counters.push(counter);
     run
