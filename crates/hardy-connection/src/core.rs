@@ -70,6 +70,8 @@ pub(crate) struct Core<C: Connection> {
     pub(crate) link_writer: Option<LinkWriter>,
     /// The default timeout of `Ctx::request`.
     pub(crate) request_timeout: Option<Duration>,
+    /// Each write is put off by one turn of the runtime (see `Builder::defer_writes`).
+    pub(crate) defer_writes: bool,
     /// The write halves of the current link, to close gracefully when it ends on request.
     pub(crate) closers: Closers,
     /// The running health-check probe, if any (at most one at a time).

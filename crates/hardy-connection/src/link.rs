@@ -2,12 +2,10 @@
 //!
 //! Both run in the actor's own task (no channel, no extra task): the reader hands items
 //! to `Connection::incoming` as they are decoded, and the writer flushes everything written
-//! in one go, so concurrent callers share syscalls. It puts a write off by one turn of the
-//! runtime (waking itself once), so that the callers woken meanwhile, by replies on this
-//! link or another, join it: on a 3-node cluster that doubled the commands per server
-//! read at 128 callers and cut the client's and the servers' CPU per command by a fifth
-//! to a third (docs/benchmarks.md). Both carry the link generation: once the link is gone
-//! they do nothing.
+//! in one go, so concurrent callers share syscalls; with `Builder::defer_writes` it puts
+//! a write off by one turn of the runtime (waking itself once), so that the callers woken
+//! meanwhile, by replies on another link of the same thread, join it. Both carry the link
+//! generation: once the link is gone they do nothing.
 
 use std::cell::RefCell;
 use std::io;
@@ -211,7 +209,7 @@ pub(crate) struct Drain<W> {
 impl<W: AsyncWrite + Unpin> Drain<W> {
     /// Writes and flushes everything buffered so far. `Ready(Ok)` once nothing is left
     /// (the shared buffer then wakes this task on the next write).
-    fn poll_drain(&mut self, task: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+    fn poll_drain(&mut self, task: &mut TaskContext<'_>, may_defer: bool) -> Poll<io::Result<()>> {
         loop {
             if self.writing.is_empty() {
                 let mut shared = self.shared.inner.borrow_mut();
@@ -224,10 +222,10 @@ impl<W: AsyncWrite + Unpin> Drain<W> {
                     }
                     return Poll::Ready(Ok(()));
                 }
-                // Newly buffered bytes wait for one more turn of the runtime: the callers
-                // this turn woke (by answering them, here or on another link) run first
-                // and add their next requests to the same write.
-                if !self.deferred {
+                // With `defer_writes`, newly buffered bytes wait for one more turn of the
+                // runtime: the callers this turn woke (by answering them, here or on
+                // another link) run first and add their next requests to the same write.
+                if may_defer && !self.deferred {
                     self.deferred = true;
                     drop(shared);
                     task.waker().wake_by_ref();
@@ -274,7 +272,7 @@ pub(crate) trait Close {
 
 impl<W: AsyncWrite + Unpin> Close for Drain<W> {
     fn poll_close(&mut self, task: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_drain(task))?;
+        ready!(self.poll_drain(task, false))?;
         Pin::new(&mut self.io).poll_shutdown(task)
     }
 }
@@ -331,7 +329,10 @@ where
         if act.core.link != this.link {
             return Poll::Ready(());
         }
-        let outcome = this.drain.borrow_mut().poll_drain(task);
+        let outcome = this
+            .drain
+            .borrow_mut()
+            .poll_drain(task, act.core.defer_writes);
         match outcome {
             Poll::Ready(Ok(())) | Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => {

@@ -74,7 +74,8 @@ impl Redis {
             .name(format!("redis {}", config.peer()))
             .backoff(config.backoff_policy())
             .connect_timeout(config.connect_timeout)
-            .max_consecutive_timeouts(config.max_consecutive_timeouts);
+            .max_consecutive_timeouts(config.max_consecutive_timeouts)
+            .defer_writes(config.defer_writes);
         if let Some(interval) = config.health_check {
             let deadline = config.command_timeout.unwrap_or(Duration::from_secs(5));
             builder = builder.health_check(interval, deadline);

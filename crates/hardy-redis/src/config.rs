@@ -136,6 +136,9 @@ pub struct Config {
     /// A refused handshake backs off and retries instead of stopping the actor: a cluster
     /// node's connection, where one misconfigured node must not stop the others.
     pub(crate) retry_refusals: bool,
+    /// Writes wait one turn of the runtime to collect more requests
+    /// (`Builder::defer_writes`): a cluster node's connection.
+    pub(crate) defer_writes: bool,
 }
 
 impl Config {
@@ -180,6 +183,7 @@ impl Config {
             sentinel: None,
             cluster_readonly: false,
             retry_refusals: false,
+            defer_writes: false,
         }
     }
 

@@ -188,6 +188,9 @@ impl ClusterConfig {
         // new owner at once rather than waiting on a dead node's link.
         config.reconnect_wait = Duration::ZERO;
         config.queue_while_disconnected = 0;
+        // The node connections share the caller's thread, and a caller answered by one
+        // node sends to another: each write waits one turn to collect them.
+        config.defer_writes = true;
         Ok(config)
     }
 }
