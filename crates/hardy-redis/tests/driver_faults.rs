@@ -217,6 +217,34 @@ async fn while_disconnected_commands_fail_at_once_with_not_connected() {
 }
 
 #[actix_rt::test]
+async fn an_opt_in_queue_keeps_a_request_past_the_reconnect_wait() {
+    let mut server = RedisServer::start().expect("redis-server");
+    // The default reconnect_wait (1 s) with the queue on: the queue decides.
+    let redis = Redis::connect(config(&server).queue_while_disconnected(10))
+        .await
+        .unwrap();
+    let mut changes = redis.state().changes();
+    server.kill().unwrap();
+    next_change(&mut changes, is_backoff).await;
+    tokio::time::pause();
+    let kept = {
+        let redis = redis.clone();
+        actix_rt::spawn(async move { echo(&redis, "kept past the wait".into()).await })
+    };
+    // Three seconds: past the reconnect wait, within the 5 s command timeout.
+    for _ in 0..30 {
+        tokio::time::advance(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !kept.is_finished(),
+        "the queued request gave up at the reconnect wait"
+    );
+    tokio::time::resume();
+    server.restart().unwrap();
+    kept.await.unwrap().unwrap();
+}
+
+#[actix_rt::test]
 async fn an_opt_in_queue_keeps_commands_until_the_connection_is_back() {
     let mut server = RedisServer::start().expect("redis-server");
     let redis = Redis::connect(
