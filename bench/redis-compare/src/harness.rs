@@ -103,19 +103,7 @@ pub fn server_stats(server: &hardy_testkit::RedisServer) -> ServerStats {
             }
         }
     }
-    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 Hz).
-    if let Some(stat) = server
-        .pid()
-        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-    {
-        let after_comm = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-        let fields: Vec<&str> = after_comm.split_whitespace().collect();
-        let ticks: u64 = fields
-            .get(11..13)
-            .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
-            .unwrap_or(0);
-        stats.cpu = Duration::from_millis(ticks * 10);
-    }
+    stats.cpu = server_cpu(server);
     stats
 }
 
@@ -129,4 +117,22 @@ pub fn thread_cpu() -> Duration {
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// redis-server's CPU time so far: utime and stime, fields 14 and 15 of /proc/<pid>/stat,
+/// in clock ticks (100 Hz, so 10 ms steps). Zero when unknown.
+pub fn server_cpu(server: &hardy_testkit::RedisServer) -> Duration {
+    let Some(stat) = server
+        .pid()
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+    else {
+        return Duration::ZERO;
+    };
+    let after_comm = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }

@@ -43,6 +43,13 @@ use bytes::Bytes;
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 
+// Only its redis-server CPU reading is used here.
+#[allow(dead_code)]
+#[path = "../harness.rs"]
+mod harness;
+
+use harness::server_cpu;
+
 const CHANNELS: usize = 100;
 const SUBSCRIBERS: usize = 1_000;
 const PER_CHANNEL: u64 = (SUBSCRIBERS / CHANNELS) as u64;
@@ -427,23 +434,6 @@ fn process_cpu() -> Duration {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
-/// redis-server's CPU time so far (utime + stime from /proc, 10 ms ticks).
-fn server_cpu(server: &hardy_testkit::RedisServer) -> Duration {
-    let Some(stat) = server
-        .pid()
-        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-    else {
-        return Duration::ZERO;
-    };
-    let after_comm = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    let ticks: u64 = fields
-        .get(11..13)
-        .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 struct Round {
