@@ -90,20 +90,34 @@ fn migrate(cluster: &RedisCluster, turn: usize) -> Result<(), String> {
     cluster.wait_ok().map_err(error("after migrate"))
 }
 
+/// The turn's primary among those that have a replica, with one of its replicas. Right
+/// after a failover or a rejoin the nodes' views may not show the new replica yet, so
+/// this waits (up to [`REJOIN`]) for a view in which some primary has one.
+fn primary_with_replica(cluster: &RedisCluster, turn: usize) -> Result<(usize, usize), String> {
+    let deadline = Instant::now() + REJOIN;
+    loop {
+        let primaries = cluster.primaries().map_err(error("primaries"))?;
+        let with: Vec<(usize, usize)> = primaries
+            .iter()
+            .filter_map(|&p| Some((p, *cluster.replicas_of(p).ok()?.first()?)))
+            .collect();
+        if !with.is_empty() {
+            return Ok(with[turn % with.len()]);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no primary has a replica after {REJOIN:?}"));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn failover(cluster: &RedisCluster, turn: usize) -> Result<(), String> {
-    let primaries = cluster.primaries().map_err(error("primaries"))?;
-    let primary = primaries[turn % primaries.len()];
-    let replica = *cluster
-        .replicas_of(primary)
-        .map_err(error("replicas"))?
-        .first()
-        .ok_or_else(|| format!("node {primary} has no replica"))?;
+    let (_, replica) = primary_with_replica(cluster, turn)?;
     cluster.failover(replica).map_err(error("CLUSTER FAILOVER"))
 }
 
 fn kill_primary(cluster: &mut RedisCluster, turn: usize, hold: Duration) -> Result<(), String> {
-    let primaries = cluster.primaries().map_err(error("primaries"))?;
-    let old = primaries[turn % primaries.len()];
+    let (old, _) = primary_with_replica(cluster, turn)?;
     let new = cluster.kill_primary(old).map_err(error("kill"))?;
     thread::sleep(hold);
     cluster.node_mut(old).restart().map_err(error("restart"))?;
