@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hardy_redis::{cmd, Frame, Redis};
+use hardy_testkit::process::status_field;
 use hardy_testkit::{FaultProxy, RedisServer};
 
 const FAULT_EVERY: Duration = Duration::from_secs(10);
@@ -305,18 +306,6 @@ fn take_sample(started: Instant, stats: &Stats) -> Sample {
         commands: stats.commands(),
         errors: stats.errors.load(Ordering::SeqCst),
     }
-}
-
-/// A number field of `/proc/self/status` (KiB for the memory fields).
-fn status_field(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line[field.len()..]
-        .trim_start_matches(':')
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// Errors surfaced between the sample before `at` and the one after (the end if none).

@@ -24,6 +24,7 @@ mod clock;
 mod cluster;
 mod error;
 mod port;
+pub mod process;
 mod proxy;
 mod resp;
 mod sentinel;

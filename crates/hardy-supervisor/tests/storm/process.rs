@@ -5,17 +5,7 @@
 //! `None` where `/proc` is missing (not Linux), so the figures are then reported as
 //! unknown instead of failing the run.
 
-/// One field of `/proc/self/status`, in KiB.
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line[field.len()..]
-        .trim_start_matches(':')
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
+use hardy_testkit::process::status_field as status_kib;
 
 /// Resident memory now, in KiB.
 pub fn rss_kib() -> Option<u64> {
