@@ -136,3 +136,109 @@ pub fn server_cpu(server: &hardy_testkit::RedisServer) -> Duration {
         .unwrap_or(0);
     Duration::from_millis(ticks * 10)
 }
+
+/// Ops/s and latency of one cell.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cellv {
+    pub ops: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    /// CPU time of the benchmark's thread per operation (the client library's own cost,
+    /// runtime included; less sensitive to a busy machine than ops/s). 0 when not known.
+    pub cpu_us: f64,
+    /// redis-server's CPU time per operation.
+    pub server_cpu_us: f64,
+    /// Commands per read the server did on its sockets (INFO stats): how well the client
+    /// batches its writes.
+    pub cmds_per_read: f64,
+}
+
+pub struct Limits {
+    pub ops: u64,
+    pub time: Duration,
+    pub warmup: Duration,
+}
+
+/// One library's rounds at one caller count.
+pub struct Acc {
+    rates: Vec<f64>,
+    hist: Histogram<u64>,
+    ops: u64,
+    cpu: Duration,
+    server_cpu: Duration,
+    commands: f64,
+    reads: f64,
+}
+
+impl Acc {
+    pub fn new() -> Acc {
+        Acc {
+            rates: Vec::new(),
+            hist: Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
+            ops: 0,
+            cpu: Duration::ZERO,
+            server_cpu: Duration::ZERO,
+            commands: 0.0,
+            reads: 0.0,
+        }
+    }
+
+    /// The median round's ops/s; latency over all rounds; CPU over all rounds.
+    pub fn finish(&self) -> Option<Cellv> {
+        if self.rates.is_empty() {
+            return None;
+        }
+        let mut rates = self.rates.clone();
+        rates.sort_by(f64::total_cmp);
+        let ops = self.ops.max(1) as f64;
+        Some(Cellv {
+            ops: rates[rates.len() / 2],
+            p50_us: self.hist.value_at_quantile(0.50) as f64 / 1000.0,
+            p99_us: self.hist.value_at_quantile(0.99) as f64 / 1000.0,
+            cpu_us: self.cpu.as_secs_f64() * 1e6 / ops,
+            server_cpu_us: self.server_cpu.as_secs_f64() * 1e6 / ops,
+            cmds_per_read: self.commands / self.reads.max(1.0),
+        })
+    }
+
+    pub fn rounds(&self) -> String {
+        let r: Vec<String> = self
+            .rates
+            .iter()
+            .map(|r| format!("{:.0}k", r / 1000.0))
+            .collect();
+        r.join(" ")
+    }
+}
+
+/// One round of one library: a warm-up on the first round, then the measured phase.
+/// `servers` reads the servers' counters; each read costs `probes` commands and reads of
+/// their own (one `INFO` per server), taken off the counts.
+#[allow(clippy::too_many_arguments)]
+pub async fn round<C: Client>(
+    client: &C,
+    keys: &Rc<Vec<String>>,
+    value: &Bytes,
+    callers: usize,
+    limits: &Limits,
+    servers: impl Fn() -> ServerStats,
+    probes: f64,
+    first: bool,
+    acc: &mut Acc,
+) {
+    if first && !limits.warmup.is_zero() {
+        phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
+    }
+    let before = servers();
+    let cpu = thread_cpu();
+    let (ops, elapsed, hist) = phase(client, keys, value, callers, limits.ops, limits.time).await;
+    let cpu = thread_cpu() - cpu;
+    let after = servers();
+    acc.rates.push(ops as f64 / elapsed.as_secs_f64());
+    acc.hist.add(&hist).expect("same histogram bounds");
+    acc.ops += ops;
+    acc.cpu += cpu;
+    acc.server_cpu += after.cpu.saturating_sub(before.cpu);
+    acc.commands += after.commands - before.commands - probes;
+    acc.reads += after.reads - before.reads - probes;
+}

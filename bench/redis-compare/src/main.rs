@@ -32,11 +32,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hdrhistogram::Histogram;
 
 mod harness;
 
-use harness::{env_or, phase, server_stats, thread_cpu, Client, KEYS};
+use harness::{env_or, round, server_stats, Acc, Cellv, Client, Limits, KEYS};
 
 const VALUE_LEN: usize = 64;
 
@@ -106,110 +105,6 @@ impl Client for Fred {
         let v: Option<Bytes> = self.0.get(key).await.expect("fred GET");
         assert_eq!(v.map(|v| v.len()), Some(VALUE_LEN));
     }
-}
-
-/// Ops/s and latency of one cell.
-#[derive(Clone, Copy, Debug, Default)]
-struct Cellv {
-    ops: f64,
-    p50_us: f64,
-    p99_us: f64,
-    /// CPU time of the benchmark's thread per operation (the client library's own cost,
-    /// runtime included; less sensitive to a busy machine than ops/s). 0 when not known.
-    cpu_us: f64,
-    /// redis-server's CPU time per operation.
-    server_cpu_us: f64,
-    /// Commands per read the server did on its sockets (INFO stats): how well the client
-    /// batches its writes.
-    cmds_per_read: f64,
-}
-
-struct Limits {
-    ops: u64,
-    time: Duration,
-    warmup: Duration,
-}
-
-/// One library's rounds at one caller count.
-struct Acc {
-    rates: Vec<f64>,
-    hist: Histogram<u64>,
-    ops: u64,
-    cpu: Duration,
-    server_cpu: Duration,
-    commands: f64,
-    reads: f64,
-}
-
-impl Acc {
-    fn new() -> Acc {
-        Acc {
-            rates: Vec::new(),
-            hist: Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
-            ops: 0,
-            cpu: Duration::ZERO,
-            server_cpu: Duration::ZERO,
-            commands: 0.0,
-            reads: 0.0,
-        }
-    }
-
-    /// The median round's ops/s; latency over all rounds; CPU over all rounds.
-    fn finish(&self) -> Option<Cellv> {
-        if self.rates.is_empty() {
-            return None;
-        }
-        let mut rates = self.rates.clone();
-        rates.sort_by(f64::total_cmp);
-        let ops = self.ops.max(1) as f64;
-        Some(Cellv {
-            ops: rates[rates.len() / 2],
-            p50_us: self.hist.value_at_quantile(0.50) as f64 / 1000.0,
-            p99_us: self.hist.value_at_quantile(0.99) as f64 / 1000.0,
-            cpu_us: self.cpu.as_secs_f64() * 1e6 / ops,
-            server_cpu_us: self.server_cpu.as_secs_f64() * 1e6 / ops,
-            cmds_per_read: self.commands / self.reads.max(1.0),
-        })
-    }
-
-    fn rounds(&self) -> String {
-        let r: Vec<String> = self
-            .rates
-            .iter()
-            .map(|r| format!("{:.0}k", r / 1000.0))
-            .collect();
-        r.join(" ")
-    }
-}
-
-/// One round of one library: a warm-up on the first round, then the measured phase.
-#[allow(clippy::too_many_arguments)]
-async fn round<C: Client>(
-    client: &C,
-    keys: &Rc<Vec<String>>,
-    value: &Bytes,
-    callers: usize,
-    limits: &Limits,
-    server: &hardy_testkit::RedisServer,
-    first: bool,
-    acc: &mut Acc,
-) {
-    if first && !limits.warmup.is_zero() {
-        phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
-    }
-    let before = server_stats(server);
-    let cpu = thread_cpu();
-    let (ops, elapsed, hist) = phase(client, keys, value, callers, limits.ops, limits.time).await;
-    let cpu = thread_cpu() - cpu;
-    let after = server_stats(server);
-    acc.rates.push(ops as f64 / elapsed.as_secs_f64());
-    acc.hist.add(&hist).expect("same histogram bounds");
-    acc.ops += ops;
-    acc.cpu += cpu;
-    acc.server_cpu += after.cpu.saturating_sub(before.cpu);
-    // The INFO command itself counts as one command and one read.
-    acc.commands += after.commands - before.commands - 1.0;
-    acc.reads += after.reads - before.reads - 1.0;
 }
 
 /// `redis-benchmark -t set,get` with the same key space and value size; SET and GET
@@ -441,16 +336,60 @@ fn main() {
             for r in 0..rounds {
                 let first = r == 0;
                 if let Some(h) = &hardy {
-                    round(h, &keys, &value, c, &limits, &server, first, &mut ah).await;
+                    round(
+                        h,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || server_stats(&server),
+                        1.0,
+                        first,
+                        &mut ah,
+                    )
+                    .await;
                 }
                 if let Some(t) = &typed {
-                    round(t, &keys, &value, c, &limits, &server, first, &mut at).await;
+                    round(
+                        t,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || server_stats(&server),
+                        1.0,
+                        first,
+                        &mut at,
+                    )
+                    .await;
                 }
                 if let Some(x) = &redis_rs {
-                    round(x, &keys, &value, c, &limits, &server, first, &mut ar).await;
+                    round(
+                        x,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || server_stats(&server),
+                        1.0,
+                        first,
+                        &mut ar,
+                    )
+                    .await;
                 }
                 if let Some(f) = &fred {
-                    round(f, &keys, &value, c, &limits, &server, first, &mut af).await;
+                    round(
+                        f,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || server_stats(&server),
+                        1.0,
+                        first,
+                        &mut af,
+                    )
+                    .await;
                 }
             }
             row.hardy = ah.finish();

@@ -32,12 +32,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hardy_testkit::RedisCluster;
-use hdrhistogram::Histogram;
 
 #[path = "../harness.rs"]
 mod harness;
 
-use harness::{env_or, phase, server_stats, thread_cpu, Client, ServerStats, KEYS};
+use harness::{env_or, round, server_stats, Acc, Cellv, Client, Limits, ServerStats, KEYS};
 
 const VALUE_LEN: usize = 64;
 /// A key in slot 0, owned by the first primary.
@@ -172,61 +171,6 @@ async fn fred(cluster: &RedisCluster) -> Fred {
     Fred(client)
 }
 
-/// One library's rounds at one caller count: rates per round, latency over all, CPU over
-/// all (the benchmark's thread, and the three servers together).
-struct Acc {
-    rates: Vec<f64>,
-    hist: Histogram<u64>,
-    ops: u64,
-    cpu: Duration,
-    server_cpu: Duration,
-    commands: f64,
-    reads: f64,
-}
-
-/// One cell: median ops/s, p50 and p99 µs; client and servers' CPU µs per operation,
-/// commands per server read.
-#[derive(Clone, Copy)]
-struct Cell {
-    ops: f64,
-    p50: f64,
-    p99: f64,
-    cpu_us: f64,
-    server_cpu_us: f64,
-    cmds_per_read: f64,
-}
-
-impl Acc {
-    fn new() -> Acc {
-        Acc {
-            rates: Vec::new(),
-            hist: Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap(),
-            ops: 0,
-            cpu: Duration::ZERO,
-            server_cpu: Duration::ZERO,
-            commands: 0.0,
-            reads: 0.0,
-        }
-    }
-
-    fn finish(&self) -> Option<Cell> {
-        if self.rates.is_empty() {
-            return None;
-        }
-        let mut rates = self.rates.clone();
-        rates.sort_by(f64::total_cmp);
-        let ops = self.ops.max(1) as f64;
-        Some(Cell {
-            ops: rates[rates.len() / 2],
-            p50: self.hist.value_at_quantile(0.50) as f64 / 1000.0,
-            p99: self.hist.value_at_quantile(0.99) as f64 / 1000.0,
-            cpu_us: self.cpu.as_secs_f64() * 1e6 / ops,
-            server_cpu_us: self.server_cpu.as_secs_f64() * 1e6 / ops,
-            cmds_per_read: self.commands / self.reads.max(1.0),
-        })
-    }
-}
-
 /// The three primaries' counters summed.
 fn servers_stats(nodes: &RedisCluster) -> ServerStats {
     let mut sum = ServerStats::default();
@@ -237,42 +181,6 @@ fn servers_stats(nodes: &RedisCluster) -> ServerStats {
         sum.cpu += one.cpu;
     }
     sum
-}
-
-struct Limits {
-    ops: u64,
-    time: Duration,
-    warmup: Duration,
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn round<C: Client>(
-    client: &C,
-    keys: &Rc<Vec<String>>,
-    value: &Bytes,
-    callers: usize,
-    limits: &Limits,
-    nodes: &RedisCluster,
-    first: bool,
-    acc: &mut Acc,
-) {
-    if first && !limits.warmup.is_zero() {
-        phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
-    }
-    let before = servers_stats(nodes);
-    let cpu = thread_cpu();
-    let (ops, elapsed, hist) = phase(client, keys, value, callers, limits.ops, limits.time).await;
-    let cpu = thread_cpu() - cpu;
-    let after = servers_stats(nodes);
-    acc.rates.push(ops as f64 / elapsed.as_secs_f64());
-    acc.hist.add(&hist).expect("same bounds");
-    acc.ops += ops;
-    acc.cpu += cpu;
-    acc.server_cpu += after.cpu.saturating_sub(before.cpu);
-    // Each node's INFO counts as one command and one read.
-    let n = nodes.len() as f64;
-    acc.commands += after.commands - before.commands - n;
-    acc.reads += after.reads - before.reads - n;
 }
 
 /// Kill the primary of slot 0 under `client`, and time its first successful write there.
@@ -302,14 +210,14 @@ async fn recovery<C: TrySet>(nodes: &mut RedisCluster, client: &C) -> (Duration,
     }
 }
 
-fn show(c: Option<Cell>) -> String {
+fn show(c: Option<Cellv>) -> String {
     match c {
-        Some(c) => format!("{:.0}k ({:.0}/{:.0})", c.ops / 1000.0, c.p50, c.p99),
+        Some(c) => format!("{:.0}k ({:.0}/{:.0})", c.ops / 1000.0, c.p50_us, c.p99_us),
         None => "-".into(),
     }
 }
 
-fn show_cpu(c: Option<Cell>) -> String {
+fn show_cpu(c: Option<Cellv>) -> String {
     match c {
         Some(c) => format!(
             "{:.2} / {:.2} / {:.1}",
@@ -376,24 +284,60 @@ fn main() {
             for n in 0..rounds {
                 let first = n == 0;
                 if let Some(h) = &h {
-                    round(h, &keys, &value, c, &limits, &nodes, first, &mut ah).await;
+                    round(
+                        h,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || servers_stats(&nodes),
+                        nodes.len() as f64,
+                        first,
+                        &mut ah,
+                    )
+                    .await;
                 }
                 if let Some(r) = &r {
-                    round(r, &keys, &value, c, &limits, &nodes, first, &mut ar).await;
+                    round(
+                        r,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || servers_stats(&nodes),
+                        nodes.len() as f64,
+                        first,
+                        &mut ar,
+                    )
+                    .await;
                 }
                 if let Some(f) = &f {
-                    round(f, &keys, &value, c, &limits, &nodes, first, &mut af).await;
+                    round(
+                        f,
+                        &keys,
+                        &value,
+                        c,
+                        &limits,
+                        || servers_stats(&nodes),
+                        nodes.len() as f64,
+                        first,
+                        &mut af,
+                    )
+                    .await;
                 }
             }
             let row = (c, ah.finish(), ar.finish(), af.finish());
             eprintln!(
-                "C={c:<4} hardy {} [{}]  redis-rs {} [{}]  fred {} [{}]",
+                "C={c:<4} hardy {} [{}] rounds {}  redis-rs {} [{}] rounds {}  fred {} [{}] rounds {}",
                 show(row.1),
                 show_cpu(row.1),
+                ah.rounds(),
                 show(row.2),
                 show_cpu(row.2),
+                ar.rounds(),
                 show(row.3),
-                show_cpu(row.3)
+                show_cpu(row.3),
+                af.rounds()
             );
             rows.push(row);
         }
