@@ -66,6 +66,20 @@ fn broadcast(cmd: &Cmd) -> Option<Combine> {
     }
 }
 
+/// The parts' replies of a split or broadcast command: all of them, or the first error
+/// reply (which the caller gets as the command's reply), or the first failure.
+fn all_ok(replies: Vec<Result<Frame, Error>>) -> Result<Result<Vec<Frame>, Frame>, Error> {
+    let mut frames = Vec::with_capacity(replies.len());
+    for reply in replies {
+        let frame = reply?;
+        if frame.is_error() {
+            return Ok(Err(frame));
+        }
+        frames.push(frame);
+    }
+    Ok(Ok(frames))
+}
+
 impl Inner {
     /// Where `cmd` goes, from its keys.
     fn target(&self, cmd: &Cmd) -> Target {
@@ -143,14 +157,10 @@ impl Inner {
                 .map(|(slot, part, _)| self.run(Some(*slot), part.clone())),
         )
         .await;
-        let mut frames = Vec::with_capacity(replies.len());
-        for reply in replies {
-            let frame = reply?;
-            if frame.is_error() {
-                return Ok(frame);
-            }
-            frames.push(frame);
-        }
+        let frames = match all_ok(replies)? {
+            Ok(frames) => frames,
+            Err(refused) => return Ok(refused),
+        };
         let orders: Vec<&[usize]> = parts.iter().map(|(_, _, o)| o.as_slice()).collect();
         combine_frames(combine, frames, &orders, keys.len())
     }
@@ -168,14 +178,10 @@ impl Inner {
                 .map(|n| n.redis.call(crate::messages::Command(cmd.clone()))),
         )
         .await;
-        let mut frames = Vec::with_capacity(replies.len());
-        for reply in replies {
-            let frame = reply?;
-            if frame.is_error() {
-                return Ok(frame);
-            }
-            frames.push(frame);
-        }
+        let frames = match all_ok(replies)? {
+            Ok(frames) => frames,
+            Err(refused) => return Ok(refused),
+        };
         combine_frames(combine, frames, &[], 0)
     }
 
