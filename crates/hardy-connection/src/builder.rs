@@ -143,7 +143,8 @@ impl<C: Connection> Builder<C> {
     /// only after failed attempts. A link that drops sooner (a peer that accepts and then
     /// closes, a proxy that cuts every link) is flapping: its drop counts as a failed
     /// attempt and waits the policy's next delay, which keeps growing, so such a peer is
-    /// not hammered.
+    /// not hammered. A connection can vouch for a link sooner with
+    /// [`Ctx::mark_stable`](crate::Ctx::mark_stable) (hardy-redis does once the link answers).
     pub fn reset_backoff_after(mut self, uptime: Duration) -> Self {
         self.stable_after = uptime;
         self
@@ -175,6 +176,7 @@ impl<C: Connection> Builder<C> {
                 backoff: self.backoff,
                 stable_after: self.stable_after,
                 up_since: None,
+                proven: false,
                 reconnect_at_once: false,
                 state: self.state,
                 phase: Phase::Idle,

@@ -48,6 +48,9 @@ pub(crate) struct Core<C: Connection> {
     pub(crate) stable_after: Duration,
     /// When the current link came up.
     pub(crate) up_since: Option<Instant>,
+    /// The connection vouched for the current link ([`Ctx::mark_stable`](crate::Ctx::mark_stable)):
+    /// it counts as stable however briefly it stays up.
+    pub(crate) proven: bool,
     /// The link that just dropped had been stable: its first reconnect goes at once.
     pub(crate) reconnect_at_once: bool,
     pub(crate) state: StateWatch,
@@ -100,6 +103,7 @@ impl<C: Connection> Core<C> {
     pub(crate) fn end_link(&mut self, ctx: &mut Context<ConnectionActor<C>>) -> Closers {
         self.next_link();
         self.up_since = None;
+        self.proven = false;
         self.link_writer = None;
         for h in self.link_tasks.drain(..).chain(self.probe.take()) {
             ctx.cancel_future(h);

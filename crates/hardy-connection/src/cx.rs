@@ -84,6 +84,19 @@ impl<'a, C: Connection> Ctx<'a, C> {
         ConnectionActor::request(step, self.core, self.ctx);
     }
 
+    /// Counts the current link as stable now, as if it had stayed up for
+    /// [`Builder::reset_backoff_after`](crate::Builder::reset_backoff_after): when it drops,
+    /// the backoff policy starts over and the first reconnect goes at once. Call it once
+    /// the link proved that the peer works, say when it answered a request, so that a peer
+    /// restarted soon after (a crash, a deploy) is found again at the policy's first delays
+    /// instead of its grown ones. A peer that accepts and then closes, which never answers,
+    /// stays damped by the policy. Does nothing if the link is not up.
+    pub fn mark_stable(&mut self) {
+        if self.core.phase == Phase::Connected {
+            self.core.proven = true;
+        }
+    }
+
     /// Stops the actor with `reason`, which a supervisor above sees. Runs right after this
     /// callback returns, after any step asked for before it: what was written to the link
     /// is sent and its write half shut down first, then [`Connection::stopped`] runs.

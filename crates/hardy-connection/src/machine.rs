@@ -194,10 +194,11 @@ impl<C: Connection> ConnectionActor<C> {
             return;
         }
         tracing::warn!(target: "hardy_connection", peer = %self.core.name, reason = %failure, "disconnected");
-        let stable = self
-            .core
-            .up_since
-            .is_some_and(|t| t.elapsed() >= self.core.stable_after);
+        let stable = self.core.proven
+            || self
+                .core
+                .up_since
+                .is_some_and(|t| t.elapsed() >= self.core.stable_after);
         let closers = self.core.end_link(ctx);
         if graceful && !closers.is_empty() {
             ctx.spawn(close_all(closers, CLOSE_TIMEOUT).into_actor(self));

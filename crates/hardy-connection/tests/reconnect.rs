@@ -130,3 +130,43 @@ async fn a_link_that_stays_up_long_enough_resets_the_backoff() {
     let seen = next_states(&mut changes, 3).await;
     assert_eq!(seen[2], backoff(2, 100), "{seen:?}");
 }
+
+#[actix_rt::test]
+async fn a_link_the_connection_marks_stable_resets_the_backoff_however_briefly_it_was_up() {
+    tokio::time::pause();
+    let server = LineServer::start(Mode::Echo).await;
+    let mut conn = Scripted::new(server.addr);
+    // Two refused attempts first: the policy is at 400 ms when the link comes up.
+    let mut refused = 2;
+    conn.on_connect = Box::new(move |_| {
+        use futures::FutureExt;
+        if refused == 0 {
+            return None;
+        }
+        refused -= 1;
+        Some(
+            async { Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into()) }
+                .boxed_local(),
+        )
+    });
+    let builder = conn
+        .builder()
+        .backoff(exponential(100, 2.0, 400))
+        .reset_backoff_after(Duration::from_secs(1));
+    let (addr, watch) = start(builder);
+    wait_connected(&watch).await;
+    // Up for no time at all, but the connection vouches for it (it answered, say).
+    addr.send(Run(Box::new(|_, cx| cx.mark_stable())))
+        .await
+        .unwrap();
+    let mut changes = watch.changes();
+    server.stop();
+    assert_eq!(
+        next_states(&mut changes, 3).await,
+        [
+            ConnState::Disconnected,
+            ConnState::Connecting { attempt: 1 },
+            backoff(2, 100),
+        ]
+    );
+}

@@ -40,9 +40,6 @@ pub struct RedisConn {
     protocol: Protocol,
     /// The current link's id and watch epoch, for `WATCH` sessions.
     pub(crate) sessions: Sessions,
-    /// Whether the current link has answered a request (past the handshake): a link that
-    /// did is a working one, and its drop is worth reconnecting at once.
-    link_answered: bool,
     /// The data node of the current link, for a Sentinel connection.
     pub(crate) node: Option<(String, u16)>,
     /// Where a sentinel just announced the new primary: tried first by the next connect.
@@ -56,7 +53,6 @@ impl RedisConn {
             kept: Rc::default(),
             protocol: Protocol::Resp2,
             sessions: Sessions::default(),
-            link_answered: false,
             node: None,
             hint: None,
         }
@@ -280,7 +276,6 @@ impl Connection for RedisConn {
         self.protocol = link.protocol;
         self.node = link.node;
         self.sessions.link = next_link_id();
-        self.link_answered = false;
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
         self.take_leftover(link.leftover, frames.read_buffer_mut(), cx);
@@ -337,19 +332,17 @@ impl Connection for RedisConn {
         self.node = None;
         if self.config.exit_on_disconnection {
             Next::Stop(ExitReason::Error(format!("disconnected: {failure}")))
-        } else if std::mem::take(&mut self.link_answered) {
-            // The link completed the handshake and answered requests: the server works,
-            // so a network blip (a cut connection, a proxy restart) is repaired at once,
-            // however briefly the link was up. A link that never answered is left to the
-            // backoff policy, which damps a server that accepts and then closes.
-            Next::Connect
         } else {
             Next::Backoff
         }
     }
 
     fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
-        self.link_answered = true;
+        // The link completed the handshake and answered: the server works, so if the link
+        // drops (a cut, a killed or restarted server) it is reconnected at once and the
+        // backoff starts over, however briefly it was up. A link that never answered is
+        // left to the policy, which damps a server that accepts and then closes.
+        cx.mark_stable();
         if self.protocol == Protocol::Resp3 && frame.is_push() {
             match &self.config.push_handler {
                 Some(handler) => handler.deliver(frame),

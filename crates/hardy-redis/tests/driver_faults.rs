@@ -84,6 +84,45 @@ async fn killing_the_server_with_1000_commands_in_flight_gives_each_its_reply_or
     echo(&redis, "after restart".into()).await.unwrap();
 }
 
+/// The `retry_in` of a backoff state.
+fn retry_in(state: ConnState) -> Duration {
+    match state {
+        ConnState::Backoff { retry_in, .. } => retry_in,
+        other => panic!("not a backoff: {other:?}"),
+    }
+}
+
+#[actix_rt::test]
+async fn a_server_killed_again_soon_after_it_came_back_is_retried_from_the_first_delay() {
+    // A crash loop slower than the requests, a rolling restart: the link that came back
+    // answered, so its drop starts the backoff over instead of going on from the grown
+    // delays of the outage before (the link was up far less than `reset_backoff_after`).
+    let mut server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(
+        Config::from_url(&server.url())
+            .unwrap()
+            .backoff(Duration::from_millis(100), 2.0, Duration::from_secs(1))
+            .backoff_jitter(hardy_redis::Jitter::None),
+    )
+    .await
+    .unwrap();
+    let mut changes = redis.state().changes();
+    for round in 0..2 {
+        server.kill().unwrap();
+        // A reconnect at once (refused), then the policy's delays from the first.
+        let first = retry_in(next_change(&mut changes, is_backoff).await);
+        let second = retry_in(next_change(&mut changes, is_backoff).await);
+        assert_eq!(
+            [first, second],
+            [Duration::from_millis(100), Duration::from_millis(200)],
+            "round {round}"
+        );
+        server.restart().unwrap();
+        next_change(&mut changes, ConnState::is_connected).await;
+        echo(&redis, format!("round {round}")).await.unwrap();
+    }
+}
+
 #[actix_rt::test]
 async fn client_kill_mid_pipeline_fails_whole_pipelines_and_never_misaligns() {
     let server = RedisServer::start().expect("redis-server");

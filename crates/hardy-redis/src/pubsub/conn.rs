@@ -73,9 +73,6 @@ pub struct PubSubConn {
     waiting: HashMap<Topic, Vec<u64>>,
     /// How many topics each subscriber still waits for on the current link.
     unconfirmed: HashMap<u64, usize>,
-    /// Whether the current link delivered a frame: its drop is worth an immediate
-    /// reconnect.
-    link_worked: bool,
     /// The health check's `PING`s written on the current link, oldest first, each waiting
     /// for its pong (`["pong", ""]` on RESP2, `PONG` on RESP3).
     pongs: VecDeque<oneshot::Sender<()>>,
@@ -95,7 +92,6 @@ impl PubSubConn {
             listeners: HashMap::new(),
             waiting: HashMap::new(),
             unconfirmed: HashMap::new(),
-            link_worked: false,
             pongs: VecDeque::new(),
             locate: None,
             relocate: false,
@@ -474,7 +470,6 @@ impl Connection for PubSubConn {
     }
 
     fn connected(&mut self, link: Link, cx: &mut Ctx<'_, Self>) {
-        self.link_worked = false;
         let (read, write) = link.stream.into_split();
         let mut frames = FramedRead::new(read, RespDecoder::new(self.config.limits));
         frames.read_buffer_mut().extend_from_slice(&link.leftover);
@@ -526,15 +521,13 @@ impl Connection for PubSubConn {
         self.waiting.clear();
         self.unconfirmed.clear();
         self.tell_disconnected();
-        if std::mem::take(&mut self.link_worked) {
-            Next::Connect
-        } else {
-            Next::Backoff
-        }
+        Next::Backoff
     }
 
     fn incoming(&mut self, frame: Frame, cx: &mut Ctx<'_, Self>) {
-        self.link_worked = true;
+        // A link that delivered a frame works: its drop is reconnected at once, with the
+        // backoff started over (see `RedisConn::incoming`).
+        cx.mark_stable();
         self.incoming_frame(frame);
         if std::mem::take(&mut self.relocate) {
             if let Some(locate) = &self.locate {
