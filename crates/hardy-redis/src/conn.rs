@@ -44,6 +44,9 @@ pub struct RedisConn {
     pub(crate) node: Option<(String, u16)>,
     /// Where a sentinel just announced the new primary: tried first by the next connect.
     pub(crate) hint: Option<(String, u16)>,
+    /// The current link's server is still loading its dataset: requests are kept, as
+    /// while disconnected, until a `PING` on the link succeeds ([`Self::poll_loading`]).
+    loading: bool,
 }
 
 impl RedisConn {
@@ -55,6 +58,7 @@ impl RedisConn {
             sessions: Sessions::default(),
             node: None,
             hint: None,
+            loading: false,
         }
     }
 
@@ -80,7 +84,7 @@ impl RedisConn {
         cx: &Ctx<'_, Self>,
         encode: impl FnOnce(&mut BytesMut),
     ) -> Dispatch {
-        if let Some(writer) = cx.link_writer() {
+        if let Some(writer) = cx.link_writer().filter(|_| !self.loading) {
             let pending = cx.pending();
             let cap = self.config.max_in_flight;
             if pending.len() >= cap {
@@ -137,10 +141,63 @@ impl RedisConn {
         cx: &Ctx<'_, Self>,
         encode: impl FnOnce(&mut BytesMut),
     ) -> Dispatch {
-        if cx.link_writer().is_none() {
+        if cx.link_writer().is_none() || self.loading {
             return Dispatch::Fail(Error::WatchAborted);
         }
         self.dispatch(cx, encode)
+    }
+
+    /// Asks the loading server `PING` on the current link; [`Self::loading_polled`] takes
+    /// the outcome.
+    fn poll_loading(&mut self, cx: &mut Ctx<'_, Self>) {
+        let Some(probe) = cx.probe(
+            |buf| crate::cmd("PING").write_to(buf),
+            |frame| crate::client::expect_ok(frame).map(drop),
+        ) else {
+            return;
+        };
+        let link = self.sessions.link;
+        let polled = actix::fut::ActorFutureExt::map(
+            actix::fut::wrap_future::<_, RedisActor>(probe),
+            move |outcome, act, ctx| {
+                act.with_ctx(ctx, |conn, cx| conn.loading_polled(link, outcome, cx))
+            },
+        );
+        cx.context().spawn(polled);
+    }
+
+    /// The loading server answered the poll of link `link`: still `-LOADING`, ask again in
+    /// [`LOADING_POLL`]; anything else (`PONG`, or a refusal that is not about loading)
+    /// means it is ready, and the kept requests go out, in order, before any new one.
+    fn loading_polled(&mut self, link: u64, outcome: Result<(), Error>, cx: &mut Ctx<'_, Self>) {
+        if !self.loading || self.sessions.link != link {
+            return;
+        }
+        match outcome {
+            Err(Error::Server(e)) if e.code() == "LOADING" => {
+                cx.context()
+                    .run_later(LOADING_POLL, move |act: &mut RedisActor, ctx| {
+                        act.with_ctx(ctx, |conn, cx| {
+                            if conn.loading && conn.sessions.link == link {
+                                conn.poll_loading(cx)
+                            }
+                        })
+                    });
+            }
+            // The link dropped under the poll: `disconnect` takes over.
+            Err(Error::Disconnected(_) | Error::Io(_)) => {}
+            _ => {
+                self.loading = false;
+                tracing::info!(peer = %self.config.peer(), "Redis finished loading its dataset: sending the requests that waited");
+                if let Some(writer) = cx.link_writer().cloned() {
+                    let pending = cx.pending();
+                    let timeout = self.config.command_timeout;
+                    self.kept
+                        .borrow_mut()
+                        .send(&writer, &pending, timeout, cx.context());
+                }
+            }
+        }
     }
 
     /// Bytes read past the handshake's last reply: nobody has asked anything yet, so a
@@ -235,6 +292,12 @@ fn loading_retry() -> Duration {
     Duration::from_millis(rand::thread_rng().gen_range(100..200))
 }
 
+/// How often a link to a server loading its dataset asks it `PING` again: requests that
+/// wait for the load are sent at most this long after it ends. One `PING` on an open link
+/// costs the server far less than the reconnects the other connections make instead
+/// ([`loading_retry`]).
+const LOADING_POLL: Duration = Duration::from_millis(20);
+
 /// How often the kept requests' waits are checked: a tenth of the shorter of the command
 /// timeout and the reconnect wait, between 1 ms and 100 ms, so a wait ends at most that
 /// late.
@@ -286,6 +349,12 @@ impl Connection for RedisConn {
             })
         }));
         let writer = cx.writer(write);
+        if let Some(error) = link.loading {
+            // Kept off the link until a `PING` on it succeeds, within `reconnect_wait`.
+            tracing::warn!(peer = %self.config.peer(), error = %error, "Redis is loading its dataset: requests wait for it, asking PING every 20 ms");
+            self.loading = true;
+            return self.poll_loading(cx);
+        }
         let pending = cx.pending();
         let timeout = self.config.command_timeout;
         self.kept
@@ -330,6 +399,7 @@ impl Connection for RedisConn {
     fn disconnect(&mut self, failure: Failure<Error>, _cx: &mut Ctx<'_, Self>) -> Next {
         self.sessions.link = 0;
         self.node = None;
+        self.loading = false;
         if self.config.exit_on_disconnection {
             Next::Stop(ExitReason::Error(format!("disconnected: {failure}")))
         } else {
@@ -341,8 +411,11 @@ impl Connection for RedisConn {
         // The link completed the handshake and answered: the server works, so if the link
         // drops (a cut, a killed or restarted server) it is reconnected at once and the
         // backoff starts over, however briefly it was up. A link that never answered is
-        // left to the policy, which damps a server that accepts and then closes.
-        cx.mark_stable();
+        // left to the policy, which damps a server that accepts and then closes, and so is
+        // one still loading (its `-LOADING` answers do not count).
+        if !self.loading {
+            cx.mark_stable();
+        }
         if self.protocol == Protocol::Resp3 && frame.is_push() {
             match &self.config.push_handler {
                 Some(handler) => handler.deliver(frame),
@@ -367,7 +440,11 @@ impl Connection for RedisConn {
     fn health_check(&mut self, cx: &mut Ctx<'_, Self>) -> Option<ProbeFuture<Self>> {
         cx.probe(
             |buf| crate::cmd("PING").write_to(buf),
-            |frame| crate::client::expect_ok(frame).map(drop),
+            // A server loading its dataset answers `-LOADING`: alive.
+            |frame| match crate::client::expect_ok(frame) {
+                Err(Error::Server(e)) if e.code() == "LOADING" => Ok(()),
+                other => other.map(drop),
+            },
         )
     }
 

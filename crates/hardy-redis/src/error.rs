@@ -10,7 +10,7 @@ use crate::value::TypeError;
 ///
 /// | variant | did the command run? | what to do |
 /// |---|---|---|
-/// | [`NotConnected`](Error::NotConnected) | no | the link stayed down for the request's whole `reconnect_wait`: retry later, or enable `queue_while_disconnected` |
+/// | [`NotConnected`](Error::NotConnected) | no | the link stayed down (or its server kept loading its dataset) for the request's whole `reconnect_wait`: retry later, or enable `queue_while_disconnected` |
 /// | [`Disconnected`](Error::Disconnected) | maybe | retry if the command is idempotent |
 /// | [`Timeout`](Error::Timeout) | maybe | retry if idempotent; raise the timeout for slow commands |
 /// | [`Server`](Error::Server) | yes, and Redis refused it | fix the command or the data |
@@ -28,8 +28,8 @@ use crate::value::TypeError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The connection is down and reconnecting in the background; the command was not
-    /// sent.
+    /// The connection is down and reconnecting in the background, or its server is still
+    /// loading its dataset; the command was not sent.
     #[error(
         "not connected to Redis (reconnecting in the background): retry later, or enable \
          queue_while_disconnected"

@@ -27,6 +27,28 @@ pub struct Link {
     pub(crate) protocol: Protocol,
     /// The data node a Sentinel connection resolved to (`None` without Sentinel).
     pub(crate) node: Option<(String, u16)>,
+    /// The server is still loading its dataset: it answered the handshake's `PING` with
+    /// this `-LOADING` (only [`open`] hands over such a link).
+    pub(crate) loading: Option<ServerError>,
+}
+
+impl Link {
+    /// The link, or the `-LOADING` refusal for a user that cannot wait on a loading link
+    /// (the Pub/Sub connection retries its connect instead).
+    pub(crate) fn ready_now(mut self) -> Result<Link, Error> {
+        match self.loading.take() {
+            Some(error) => Err(loading_refusal(error)),
+            None => Ok(self),
+        }
+    }
+}
+
+/// The handshake error for a server still loading its dataset.
+fn loading_refusal(error: ServerError) -> Error {
+    Error::Handshake {
+        step: "PING",
+        error,
+    }
 }
 
 impl std::fmt::Debug for Link {
@@ -43,6 +65,8 @@ pub(crate) struct Handshake {
     buf: BytesMut,
     decoder: RespDecoder,
     protocol: Protocol,
+    /// The server answered `PING` with `-LOADING` (see [`Link::loading`]).
+    loading: Option<ServerError>,
 }
 
 /// Connects to the configured server (asking the sentinels where it is, for a Sentinel
@@ -50,16 +74,28 @@ pub(crate) struct Handshake {
 ///
 /// `hint`: where a sentinel just announced the primary to be (`+switch-master`), tried
 /// before asking the sentinels again.
+///
+/// A server still loading its dataset gives a link marked [`Link::loading`] (the data
+/// connection waits on it); through Sentinel, it is refused like a node in the wrong role.
 pub(crate) async fn open(config: &Config, hint: Option<(String, u16)>) -> Result<Link, Error> {
     config.validate()?;
     if let Some(group) = &config.sentinel {
         return crate::sentinel::open(config, group, hint).await;
     }
-    Ok(session(config, config.endpoint()).await?.into_link(None))
+    Ok(handshake(config, config.endpoint()).await?.into_link(None))
 }
 
-/// Connects to `endpoint` and runs the handshake with `config`'s options.
+/// Connects to `endpoint` and runs the handshake with `config`'s options; a server still
+/// loading its dataset is refused (`Error::Handshake` with its `-LOADING`).
 pub(crate) async fn session(config: &Config, endpoint: Endpoint) -> Result<Handshake, Error> {
+    let mut hs = handshake(config, endpoint).await?;
+    match hs.loading.take() {
+        Some(error) => Err(loading_refusal(error)),
+        None => Ok(hs),
+    }
+}
+
+async fn handshake(config: &Config, endpoint: Endpoint) -> Result<Handshake, Error> {
     let connector = connector(config)?;
     run(config, &connector, endpoint)
         .await
@@ -104,6 +140,7 @@ async fn run(
         buf: BytesMut::with_capacity(4096),
         decoder: RespDecoder::new(config.limits),
         protocol: Protocol::Resp2,
+        loading: None,
     };
     let protocol = match config.protocol {
         Protocol::Resp3 => hs.hello(config).await?,
@@ -140,6 +177,7 @@ impl Handshake {
             leftover: self.buf,
             protocol: self.protocol,
             node,
+            loading: self.loading,
         }
     }
 
@@ -168,14 +206,19 @@ impl Handshake {
 
     /// `PING`, the one handshake step a server still loading its dataset refuses
     /// (`-LOADING`: `HELLO`, `AUTH`, `CLIENT SETNAME` and `SELECT` are allowed while it
-    /// loads). Such a link would answer every request `-LOADING`; the connection backs off
-    /// and tries again instead, and requests wait for it within `reconnect_wait`.
+    /// loads). Such a link would answer every request `-LOADING`: it is marked
+    /// ([`Link::loading`]), and the data connection keeps requests off it until a `PING`
+    /// on it succeeds (within `reconnect_wait`); other users refuse it.
     ///
     /// Only a momentary refusal (`LOADING`, `BUSY`, ...) fails the step: a user whose ACL
     /// does not allow `PING` (`NOPERM`) still gets its connection, as before this step
     /// existed.
     async fn ready(&mut self) -> Result<(), Error> {
         match server_error(self.call(&cmd("PING")).await?) {
+            Err(error) if error.code() == "LOADING" => {
+                self.loading = Some(error);
+                Ok(())
+            }
             Err(error) if crate::conn::busy(&error) => Err(Error::Handshake {
                 step: "PING",
                 error,

@@ -65,6 +65,102 @@ async fn requests_during_a_restarted_servers_load_wait_for_it_instead_of_failing
     assert!(answered > 0);
 }
 
+/// `total_connections_received` of the server's `INFO stats` (this call's own included).
+fn connections_received(server: &RedisServer) -> u64 {
+    let info = server.command(&["INFO", "stats"]).unwrap().to_string();
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("total_connections_received in INFO stats")
+}
+
+/// A server holding [`KEYS`] keys, killed and restarting (its load takes about a second),
+/// and a connection made with `config` while it loads.
+async fn connected_during_a_load(
+    config: impl Fn(&RedisServer) -> Config,
+) -> (Redis, std::thread::JoinHandle<RedisServer>) {
+    let mut server = RedisServer::with_config(
+        RedisConfig::new()
+            .line("key-load-delay 1000")
+            .line("loading-process-events-interval-bytes 1024"),
+    )
+    .expect("redis-server");
+    let config = config(&server);
+    {
+        let seed = Redis::connect(config.clone()).await.unwrap();
+        let mut mset = cmd("MSET");
+        for i in 0..KEYS {
+            mset = mset.arg(format!("key:{i}")).arg(i);
+        }
+        let () = seed.command(mset).await.unwrap();
+    }
+    server.command(&["SAVE"]).unwrap();
+    server.kill().unwrap();
+    let restart = std::thread::spawn(move || {
+        server.restart().expect("restart");
+        server
+    });
+    // Refused until the restarted server listens; then it is loading for about a second.
+    let mut redis = None;
+    for _ in 0..2_000 {
+        if let Ok(r) = Redis::connect(config.clone()).await {
+            redis = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let redis = redis.expect("no connect within 10 s");
+    assert!(
+        !restart.is_finished(),
+        "the connect is meant to meet the server loading"
+    );
+    (redis, restart)
+}
+
+#[actix_rt::test]
+async fn a_loading_server_is_waited_on_one_link_and_the_waiting_requests_are_answered_in_order() {
+    let (redis, restart) = connected_during_a_load(|server| {
+        Config::from_url(&server.url())
+            .unwrap()
+            .reconnect_wait(Duration::from_secs(20))
+            .command_timeout(Duration::from_secs(30))
+    })
+    .await;
+    let gets: Vec<_> = (0..20)
+        .map(|i| {
+            let redis = redis.clone();
+            actix_rt::spawn(async move {
+                redis
+                    .command::<String>(cmd("GET").arg(format!("key:{i}")))
+                    .await
+            })
+        })
+        .collect();
+    for (i, get) in gets.into_iter().enumerate() {
+        assert_eq!(get.await.unwrap().unwrap(), i.to_string());
+    }
+    let server = restart.join().expect("restart thread");
+    // hardy's one link (polled with PING while the server loaded) and this INFO's: no
+    // reconnect every 100-200 ms, and no connect that failed on `-LOADING`.
+    assert_eq!(connections_received(&server), 2);
+}
+
+#[actix_rt::test]
+async fn a_request_that_outwaits_its_reconnect_wait_on_a_loading_server_is_never_sent() {
+    let (redis, restart) = connected_during_a_load(|server| {
+        Config::from_url(&server.url())
+            .unwrap()
+            .reconnect_wait(Duration::from_millis(100))
+    })
+    .await;
+    let outcome = redis.command::<i64>(cmd("INCR").arg("not-sent")).await;
+    assert!(matches!(outcome, Err(Error::NotConnected)), "{outcome:?}");
+    let server = restart.join().expect("restart thread");
+    let value: Option<i64> = redis.command(cmd("GET").arg("not-sent")).await.unwrap();
+    assert_eq!(value, None, "the INCR ran");
+    drop(server);
+}
+
 async fn next(sub: &mut hardy_redis::pubsub::Subscription) -> Option<hardy_redis::pubsub::Event> {
     use futures::StreamExt;
     tokio::time::timeout(Duration::from_secs(30), sub.next())

@@ -59,6 +59,8 @@ enum Fault {
 struct Seen {
     first_ok: Cell<Option<Instant>>,
     errors: Cell<usize>,
+    /// Successes so far.
+    ok: Cell<u64>,
 }
 
 /// The instant the fault thread marks (see [`Seen`]), in nanoseconds since [`Mark::base`];
@@ -151,9 +153,22 @@ async fn measure(
             let (client, seen, running) = (client.clone(), seen.clone(), running.clone());
             let (mark, under_way) = (mark.clone(), under_way.clone());
             actix_rt::spawn(async move {
+                let mut n = 0u64;
                 while running.get() {
-                    let outcome = client.call(&["ECHO", "x"]).await;
+                    // The chaos runner's mix: with `appendfsync always`, each write is
+                    // fsynced before its reply.
+                    n += 1;
+                    let key = format!("k{n}");
+                    let args: &[&str] = match n % 3 {
+                        0 => &["ECHO", "x"],
+                        1 => &["SET", &key, "v"],
+                        _ => &["INCR", "ctr"],
+                    };
+                    let outcome = client.call(args).await;
                     let now = Instant::now();
+                    if outcome.is_ok() {
+                        seen.ok.set(seen.ok.get() + 1);
+                    }
                     match outcome {
                         Ok(_) if seen.first_ok.get().is_none() && mark.passed(now) => {
                             seen.first_ok.set(Some(now))
@@ -168,8 +183,12 @@ async fn measure(
         .collect();
     let lags = Rc::new(RefCell::new(Vec::new()));
     let mut loads = Vec::new();
+    let mut deficits = Vec::new();
     for _ in 0..rounds {
-        actix_rt::time::sleep(STEADY).await;
+        actix_rt::time::sleep(STEADY / 2).await;
+        let (steady_from, ok_from) = (Instant::now(), seen.ok.get());
+        actix_rt::time::sleep(STEADY / 2).await;
+        let rate = (seen.ok.get() - ok_from) as f64 / steady_from.elapsed().as_secs_f64();
         seen.first_ok.set(None);
         under_way.set(true);
         let (server, fault_mark) = (server.clone(), mark.clone());
@@ -187,6 +206,13 @@ async fn measure(
         let lag = first.saturating_duration_since(ready).as_secs_f64() * 1e3
             - ready.saturating_duration_since(first).as_secs_f64() * 1e3;
         lags.borrow_mut().push(lag);
+        // How much of the second after the server was ready went unused, at the steady
+        // rate measured before the fault.
+        let (after_from, ok_after) = (Instant::now(), seen.ok.get());
+        actix_rt::time::sleep(Duration::from_secs(1)).await;
+        let done = (seen.ok.get() - ok_after) as f64;
+        let span = after_from.elapsed().as_secs_f64();
+        deficits.push((span - done / rate) * 1e3);
         loads.push(ready.duration_since(spawned).as_secs_f64() * 1e3);
     }
     running.set(false);
@@ -194,6 +220,13 @@ async fn measure(
         let _ = task.await;
     }
     let lags = lags.borrow().clone();
+    println!(
+        "{:<10} the second after ready: {:.0} ms unused at the steady rate (median; min {:.0}, max {:.0})",
+        kind.name(),
+        median(&deficits),
+        deficits.iter().cloned().fold(f64::INFINITY, f64::min),
+        deficits.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+    );
     (lags, seen.errors.get(), loads)
 }
 
@@ -253,7 +286,10 @@ fn probe(addr: SocketAddr) -> Instant {
 fn wait_rewrite(server: &RedisServer) {
     let deadline = Instant::now() + LIMIT;
     loop {
-        let text = server.command(&["INFO", "persistence"]).expect("INFO").to_string();
+        let text = server
+            .command(&["INFO", "persistence"])
+            .expect("INFO")
+            .to_string();
         if text.contains("aof_rewrite_in_progress:0") && text.contains("aof_rewrite_scheduled:0") {
             return;
         }

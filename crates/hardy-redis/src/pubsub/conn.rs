@@ -464,7 +464,9 @@ impl Connection for PubSubConn {
                 Some(locate) => locate.locate().await.map(Arc::new),
                 None => None,
             };
-            handshake::open(located.as_ref().unwrap_or(&config), None).await
+            handshake::open(located.as_ref().unwrap_or(&config), None)
+                .await
+                .and_then(Link::ready_now)
         }
         .boxed_local()
     }
