@@ -1,6 +1,8 @@
 //! The chaos runner's parts shared by its binaries: `chaos` (src/main.rs, the client
-//! libraries side by side under faults) and `web_outage` (src/bin/web_outage, an actix-web
-//! service under load while redis-server is killed and restarted).
+//! libraries side by side under faults), `web_outage` (src/bin/web_outage, an actix-web
+//! service under load while redis-server is killed and restarted) and `recovery`
+//! (src/bin/recovery.rs, how soon each library is served again once a killed server is
+//! ready or a frozen one thawed).
 
 pub mod clients;
 pub mod connect;

@@ -202,8 +202,10 @@ impl SentinelGroup {
         (first_word(&role) == Some("master")).then_some(port)
     }
 
-    /// Waits until the replicas are in sync and each running sentinel knows them all and
-    /// every other sentinel.
+    /// Waits until the replicas are in sync, each running sentinel knows them all and
+    /// every other sentinel, and no sentinel is still in the middle of a failover (it
+    /// reconfigures the replicas after the promotion: a primary killed meanwhile would
+    /// not be failed over again before the failover times out).
     pub fn wait_ready(&self, timeout: Duration) -> Result<()> {
         let replicas = self.nodes.len() - 1;
         let others = self.sentinels.len() - 1;
@@ -212,6 +214,11 @@ impl SentinelGroup {
                 .iter()
                 .filter(|s| s.pid().is_some())
                 .all(|s| {
+                    let settled = s
+                        .command(&["SENTINEL", "MASTER", SERVICE])
+                        .ok()
+                        .and_then(|r| field(&r, "flags"))
+                        .is_some_and(|flags| !flags.contains("failover_in_progress"));
                     let healthy = s
                         .command(&["SENTINEL", "REPLICAS", SERVICE])
                         .map(|r| {
@@ -225,7 +232,7 @@ impl SentinelGroup {
                         .command(&["SENTINEL", "SENTINELS", SERVICE])
                         .map(|r| count(&r, |_| true))
                         .unwrap_or(0);
-                    healthy >= replicas && peers >= others
+                    settled && healthy >= replicas && peers >= others
                 })
                 .then_some(())
         })
