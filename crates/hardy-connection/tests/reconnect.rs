@@ -98,31 +98,32 @@ async fn a_peer_that_accepts_and_closes_is_backed_off_with_growing_delays() {
     assert!(server.accepted() >= 4);
 }
 
-#[actix_rt::test]
-async fn a_link_that_stays_up_long_enough_resets_the_backoff() {
-    tokio::time::pause();
-    let server = LineServer::start(Mode::Echo).await;
+/// A connection to `server` whose first two attempts are refused, with a policy of
+/// 100 ms doubling to 400 ms: it is at 400 ms when the link comes up.
+fn after_two_refusals(server: &LineServer) -> hardy_connection::Builder<Scripted> {
     let mut conn = Scripted::new(server.addr);
-    // Two refused attempts first: the policy is at 400 ms when the link comes up.
     let mut refused = 2;
-    let target = server.addr;
     conn.on_connect = Box::new(move |_| {
         use futures::FutureExt;
         if refused == 0 {
             return None;
         }
         refused -= 1;
-        let _ = target;
         Some(
             async { Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into()) }
                 .boxed_local(),
         )
     });
-    let builder = conn
-        .builder()
+    conn.builder()
         .backoff(exponential(100, 2.0, 400))
-        .reset_backoff_after(Duration::from_secs(1));
-    let (_addr, watch) = start(builder);
+        .reset_backoff_after(Duration::from_secs(1))
+}
+
+#[actix_rt::test]
+async fn a_link_that_stays_up_long_enough_resets_the_backoff() {
+    tokio::time::pause();
+    let server = LineServer::start(Mode::Echo).await;
+    let (_addr, watch) = start(after_two_refusals(&server));
     wait_connected(&watch).await;
     tokio::time::advance(Duration::from_secs(1)).await;
     let mut changes = watch.changes();
@@ -135,25 +136,7 @@ async fn a_link_that_stays_up_long_enough_resets_the_backoff() {
 async fn a_link_the_connection_marks_stable_resets_the_backoff_however_briefly_it_was_up() {
     tokio::time::pause();
     let server = LineServer::start(Mode::Echo).await;
-    let mut conn = Scripted::new(server.addr);
-    // Two refused attempts first: the policy is at 400 ms when the link comes up.
-    let mut refused = 2;
-    conn.on_connect = Box::new(move |_| {
-        use futures::FutureExt;
-        if refused == 0 {
-            return None;
-        }
-        refused -= 1;
-        Some(
-            async { Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into()) }
-                .boxed_local(),
-        )
-    });
-    let builder = conn
-        .builder()
-        .backoff(exponential(100, 2.0, 400))
-        .reset_backoff_after(Duration::from_secs(1));
-    let (addr, watch) = start(builder);
+    let (addr, watch) = start(after_two_refusals(&server));
     wait_connected(&watch).await;
     // Up for no time at all, but the connection vouches for it (it answered, say).
     addr.send(Run(Box::new(|_, cx| cx.mark_stable())))

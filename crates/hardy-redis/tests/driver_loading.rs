@@ -13,6 +13,15 @@ use tokio::time::Instant;
 /// clients (`-LOADING`) every kilobyte of the dump.
 const KEYS: usize = 1_000;
 
+/// Writes `key:0` .. `key:{KEYS - 1}`, each holding its number.
+async fn fill(redis: &Redis) {
+    let mut mset = cmd("MSET");
+    for i in 0..KEYS {
+        mset = mset.arg(format!("key:{i}")).arg(i);
+    }
+    let () = redis.command(mset).await.unwrap();
+}
+
 #[actix_rt::test]
 async fn requests_during_a_restarted_servers_load_wait_for_it_instead_of_failing_with_loading() {
     let mut server = RedisServer::with_config(
@@ -27,11 +36,7 @@ async fn requests_during_a_restarted_servers_load_wait_for_it_instead_of_failing
         .reconnect_wait(Duration::from_secs(20))
         .command_timeout(Duration::from_secs(30));
     let redis = Redis::connect(config).await.unwrap();
-    let mut mset = cmd("MSET");
-    for i in 0..KEYS {
-        mset = mset.arg(format!("key:{i}")).arg(i);
-    }
-    let () = redis.command(mset).await.unwrap();
+    fill(&redis).await;
     server.command(&["SAVE"]).unwrap();
 
     // The restart returns once the server is ready, after its load: meanwhile the
@@ -88,11 +93,7 @@ async fn connected_during_a_load(
     let config = config(&server);
     {
         let seed = Redis::connect(config.clone()).await.unwrap();
-        let mut mset = cmd("MSET");
-        for i in 0..KEYS {
-            mset = mset.arg(format!("key:{i}")).arg(i);
-        }
-        let () = seed.command(mset).await.unwrap();
+        fill(&seed).await;
     }
     server.command(&["SAVE"]).unwrap();
     server.kill().unwrap();
@@ -184,11 +185,7 @@ async fn a_subscriber_meeting_a_loading_server_backs_off_and_subscribes_once_it_
         Duration::from_millis(50),
     );
     let redis = Redis::connect(config.clone()).await.unwrap();
-    let mut mset = cmd("MSET");
-    for i in 0..KEYS {
-        mset = mset.arg(format!("key:{i}")).arg(i);
-    }
-    let () = redis.command(mset).await.unwrap();
+    fill(&redis).await;
     server.command(&["SAVE"]).unwrap();
     let pubsub = PubSub::start(config);
     let mut sub = pubsub.subscribe(["news"]).await.unwrap();
