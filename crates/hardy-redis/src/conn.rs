@@ -147,6 +147,12 @@ impl RedisConn {
         self.dispatch(cx, encode)
     }
 
+    /// Whether the current link's server is still loading its dataset (nothing is sent on
+    /// the link meanwhile).
+    pub(crate) fn is_loading(&self) -> bool {
+        self.loading
+    }
+
     /// Asks the loading server `PING` on the current link; [`Self::loading_polled`] takes
     /// the outcome.
     fn poll_loading(&mut self, cx: &mut Ctx<'_, Self>) {

@@ -106,7 +106,11 @@ impl Handle<InSession> for RedisConn {
     fn handle(&mut self, msg: InSession, cx: &mut Ctx<'_, Self>) -> SessionEnqueued {
         let now = self.sessions.current();
         let blocking = self.config.allow_blocking;
-        let dispatch = if msg.session.is_some_and(|s| s != now) || now.link == 0 {
+        let dispatch = if msg.session.is_none() && (now.link == 0 || self.is_loading()) {
+            // A new session needs a link for its `WATCH`, and would not survive a
+            // reconnect, so it does not wait for one: not sent, retry later.
+            Dispatch::Fail(Error::NotConnected)
+        } else if msg.session.is_some_and(|s| s != now) || now.link == 0 {
             // The link changed, or another EXEC/UNWATCH cleared the watches: what this
             // session read is no longer guarded.
             Dispatch::Fail(Error::WatchAborted)
@@ -159,6 +163,10 @@ pub struct Watch {
 impl Redis {
     /// Sends `WATCH keys` and opens a session on the current link.
     ///
+    /// While the link is down (or its server is still loading its dataset) it fails at
+    /// once with [`Error::NotConnected`]: nothing was sent, retry later. A session belongs
+    /// to one link, so unlike a plain command it does not wait for the reconnect.
+    ///
     /// ```no_run
     /// use hardy_redis::{cmd, Error, Pipeline, Redis};
     ///
@@ -188,8 +196,8 @@ impl Redis {
     /// session and returns the commands to run), then `MULTI` … `EXEC` them, all on one
     /// link; when a watched key changed or the link changed meanwhile
     /// ([`Error::WatchAborted`]), start over, at most `attempts` times in all. Other errors
-    /// end it at once (`body`'s own included). Nothing runs twice: an aborted `EXEC` ran
-    /// nothing.
+    /// end it at once (`body`'s own included, and [`Error::NotConnected`] from a `WATCH`
+    /// while the link is down). Nothing runs twice: an aborted `EXEC` ran nothing.
     ///
     /// ```no_run
     /// use hardy_redis::{cmd, Error, Pipeline, Redis};

@@ -88,6 +88,36 @@ async fn optimistic_retries_after_a_server_kill_and_applies_the_update_once() {
     assert_eq!(n, 2);
 }
 
+#[actix_rt::test]
+async fn a_watch_while_the_link_is_down_fails_as_not_sent_instead_of_aborted() {
+    // `WatchAborted` means "re-read and retry now"; with no link to watch on, a caller
+    // following that would spin. `NotConnected` says what happened: nothing was sent.
+    let mut server = RedisServer::start().expect("redis-server");
+    let redis = Redis::connect(config(&server)).await.unwrap();
+    let mut changes = tx_state(&redis).changes();
+    server.kill().unwrap();
+    while changes.recv().await.unwrap() != ConnState::Disconnected {}
+    let watch = redis.watch("k").await;
+    assert!(matches!(watch, Err(Error::NotConnected)), "{watch:?}");
+    let mut bodies = 0;
+    let outcome = redis
+        .optimistic::<Vec<Frame>, _, _>("k", 5, async |_| {
+            bodies += 1;
+            Ok(Pipeline::new().cmd(cmd("SET").arg("k").arg("v")))
+        })
+        .await;
+    assert!(matches!(outcome, Err(Error::NotConnected)), "{outcome:?}");
+    assert_eq!(bodies, 0);
+    server.restart().unwrap();
+    reconnected(&redis).await;
+    let tx = redis.watch("k").await.unwrap();
+    let (ok,): (String,) = tx
+        .exec(Pipeline::new().cmd(cmd("SET").arg("k").arg("v")))
+        .await
+        .unwrap();
+    assert_eq!(ok, "OK");
+}
+
 fn tx_state(redis: &Redis) -> hardy_connection::StateWatch {
     redis.state().clone()
 }
