@@ -3,8 +3,11 @@
 //! fault. It explains the chaos runner's per-kind wall times (docs/reliability.md).
 //!
 //! For each client: one `redis-server` with the chaos runner's AOF settings and a dataset
-//! of `RECOVERY_KEYS` keys (so a restart spends time `LOADING`), C callers sending `ECHO`
-//! in a loop through one connection, and `RECOVERY_ROUNDS` faults. `kill`: SIGKILL, down
+//! of `RECOVERY_KEYS` keys (so a restart spends time `LOADING`), C callers sending the
+//! chaos runner's `ECHO`/`SET`/`INCR` in a loop through one connection, and
+//! `RECOVERY_ROUNDS` faults, each after 500 ms of steady load (so the server is killed
+//! again within a second of its restart, as in the chaos runner where a fault of some
+//! kind comes about once a second). `kill`: SIGKILL, down
 //! `RECOVERY_HOLD_MS`, restarted on the same port; the server is ready when a probe
 //! connecting every millisecond first gets `+PONG` (not `-LOADING`). `stop`: SIGSTOP for
 //! `RECOVERY_HOLD_MS`; ready at the SIGCONT. The probe's own reconnects cost the server
@@ -17,6 +20,9 @@
 //! - `RECOVERY_HOLD_MS` how long the server stays down or frozen (default 200 / 1000)
 //! - `RECOVERY_KEYS`    keys in the dataset (default 200000)
 //! - `RECOVERY_CALLERS` concurrent callers (default 128)
+//! - `RECOVERY_SECOND_AFTER` `1`: also measure how much of the second after the server was
+//!   ready went unused at the steady rate (each round then lasts a second longer, so links
+//!   outlive hardy's 1 s `reset_backoff_after`)
 
 use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
@@ -45,6 +51,16 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
                 .unwrap_or_else(|_| panic!("{name}: cannot parse {v:?}"))
         })
         .unwrap_or(default)
+}
+
+/// What each client goes through.
+#[derive(Clone, Copy)]
+struct Plan {
+    fault: Fault,
+    hold: Duration,
+    rounds: usize,
+    callers: usize,
+    second_after: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -98,6 +114,7 @@ fn main() {
     let hold = Duration::from_millis(env_or("RECOVERY_HOLD_MS", default_hold));
     let keys: usize = env_or("RECOVERY_KEYS", 200_000);
     let callers: usize = env_or("RECOVERY_CALLERS", 128);
+    let second_after = env_or("RECOVERY_SECOND_AFTER", 0u8) == 1;
     println!(
         "{} x {rounds}, hold {hold:?}, {keys} keys, {callers} callers",
         if fault == Fault::Kill { "kill" } else { "stop" }
@@ -117,8 +134,14 @@ fn main() {
         wait_rewrite(&server);
         let addr = server.addr();
         let server = Arc::new(Mutex::new(server));
-        let (lags, errors, loads) =
-            system.block_on(measure(kind, addr, server, fault, hold, rounds, callers));
+        let plan = Plan {
+            fault,
+            hold,
+            rounds,
+            callers,
+            second_after,
+        };
+        let (lags, errors, loads) = system.block_on(measure(kind, addr, server, plan));
         println!(
             "{:<10} {:>8.1} ({:.1}-{:.1}) {:>18.0} {:>14.0}",
             kind.name(),
@@ -135,11 +158,15 @@ async fn measure(
     kind: Kind,
     addr: SocketAddr,
     server: Arc<Mutex<RedisServer>>,
-    fault: Fault,
-    hold: Duration,
-    rounds: usize,
-    callers: usize,
+    plan: Plan,
 ) -> (Vec<f64>, usize, Vec<f64>) {
+    let Plan {
+        fault,
+        hold,
+        rounds,
+        callers,
+        second_after,
+    } = plan;
     let client = connect_to(kind, &Endpoint::Plain(addr)).await;
     let seen = Rc::new(Seen::default());
     let mark = Arc::new(Mark {
@@ -206,13 +233,15 @@ async fn measure(
         let lag = first.saturating_duration_since(ready).as_secs_f64() * 1e3
             - ready.saturating_duration_since(first).as_secs_f64() * 1e3;
         lags.borrow_mut().push(lag);
-        // How much of the second after the server was ready went unused, at the steady
-        // rate measured before the fault.
-        let (after_from, ok_after) = (Instant::now(), seen.ok.get());
-        actix_rt::time::sleep(Duration::from_secs(1)).await;
-        let done = (seen.ok.get() - ok_after) as f64;
-        let span = after_from.elapsed().as_secs_f64();
-        deficits.push((span - done / rate) * 1e3);
+        if second_after {
+            // How much of the second after the server was ready went unused, at the
+            // steady rate measured before the fault.
+            let (after_from, ok_after) = (Instant::now(), seen.ok.get());
+            actix_rt::time::sleep(Duration::from_secs(1)).await;
+            let done = (seen.ok.get() - ok_after) as f64;
+            let span = after_from.elapsed().as_secs_f64();
+            deficits.push((span - done / rate) * 1e3);
+        }
         loads.push(ready.duration_since(spawned).as_secs_f64() * 1e3);
     }
     running.set(false);
@@ -220,13 +249,15 @@ async fn measure(
         let _ = task.await;
     }
     let lags = lags.borrow().clone();
-    println!(
+    if second_after {
+        println!(
         "{:<10} the second after ready: {:.0} ms unused at the steady rate (median; min {:.0}, max {:.0})",
         kind.name(),
         median(&deficits),
         deficits.iter().cloned().fold(f64::INFINITY, f64::min),
         deficits.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-    );
+        );
+    }
     (lags, seen.errors.get(), loads)
 }
 
