@@ -211,34 +211,37 @@ impl Acc {
     }
 }
 
-/// One round of one library: a warm-up on the first round, then the measured phase.
-/// `servers` reads the servers' counters; each read costs `probes` commands and reads of
-/// their own (one `INFO` per server), taken off the counts.
-#[allow(clippy::too_many_arguments)]
-pub async fn round<C: Client>(
-    client: &C,
-    keys: &Rc<Vec<String>>,
-    value: &Bytes,
-    callers: usize,
-    limits: &Limits,
-    servers: impl Fn() -> ServerStats,
-    probes: f64,
-    first: bool,
-    acc: &mut Acc,
-) {
-    if first && !limits.warmup.is_zero() {
-        phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
+/// What every library's rounds of one cell share: the key space, the value, the caller
+/// count, the limits, and how to read the servers' counters (`servers`; each read costs
+/// `probes` commands and reads of their own, one `INFO` per server, taken off the counts).
+pub struct CellSetup<'a, S: Fn() -> ServerStats> {
+    pub keys: &'a Rc<Vec<String>>,
+    pub value: &'a Bytes,
+    pub callers: usize,
+    pub limits: &'a Limits,
+    pub servers: S,
+    pub probes: f64,
+}
+
+impl<S: Fn() -> ServerStats> CellSetup<'_, S> {
+    /// One round of one library: a warm-up on the first round, then the measured phase.
+    pub async fn round<C: Client>(&self, client: &C, first: bool, acc: &mut Acc) {
+        let (keys, value, callers, limits) = (self.keys, self.value, self.callers, self.limits);
+        if first && !limits.warmup.is_zero() {
+            phase(client, keys, value, callers, u64::MAX, limits.warmup).await;
+        }
+        let before = (self.servers)();
+        let cpu = thread_cpu();
+        let (ops, elapsed, hist) =
+            phase(client, keys, value, callers, limits.ops, limits.time).await;
+        let cpu = thread_cpu() - cpu;
+        let after = (self.servers)();
+        acc.rates.push(ops as f64 / elapsed.as_secs_f64());
+        acc.hist.add(&hist).expect("same histogram bounds");
+        acc.ops += ops;
+        acc.cpu += cpu;
+        acc.server_cpu += after.cpu.saturating_sub(before.cpu);
+        acc.commands += after.commands - before.commands - self.probes;
+        acc.reads += after.reads - before.reads - self.probes;
     }
-    let before = servers();
-    let cpu = thread_cpu();
-    let (ops, elapsed, hist) = phase(client, keys, value, callers, limits.ops, limits.time).await;
-    let cpu = thread_cpu() - cpu;
-    let after = servers();
-    acc.rates.push(ops as f64 / elapsed.as_secs_f64());
-    acc.hist.add(&hist).expect("same histogram bounds");
-    acc.ops += ops;
-    acc.cpu += cpu;
-    acc.server_cpu += after.cpu.saturating_sub(before.cpu);
-    acc.commands += after.commands - before.commands - probes;
-    acc.reads += after.reads - before.reads - probes;
 }

@@ -35,7 +35,7 @@ use bytes::Bytes;
 
 mod harness;
 
-use harness::{env_or, round, server_stats, Acc, Cellv, Client, Limits, KEYS};
+use harness::{env_or, server_stats, Acc, CellSetup, Cellv, Client, Limits, KEYS};
 
 const VALUE_LEN: usize = 64;
 
@@ -333,63 +333,27 @@ fn main() {
             // The libraries take turns, round by round, so that a change in the machine's
             // load during a cell shifts all of them alike; each reports its median round.
             let (mut ah, mut at, mut ar, mut af) = (Acc::new(), Acc::new(), Acc::new(), Acc::new());
+            let cell = CellSetup {
+                keys: &keys,
+                value: &value,
+                callers: c,
+                limits: &limits,
+                servers: || server_stats(&server),
+                probes: 1.0,
+            };
             for r in 0..rounds {
                 let first = r == 0;
                 if let Some(h) = &hardy {
-                    round(
-                        h,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || server_stats(&server),
-                        1.0,
-                        first,
-                        &mut ah,
-                    )
-                    .await;
+                    cell.round(h, first, &mut ah).await;
                 }
                 if let Some(t) = &typed {
-                    round(
-                        t,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || server_stats(&server),
-                        1.0,
-                        first,
-                        &mut at,
-                    )
-                    .await;
+                    cell.round(t, first, &mut at).await;
                 }
                 if let Some(x) = &redis_rs {
-                    round(
-                        x,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || server_stats(&server),
-                        1.0,
-                        first,
-                        &mut ar,
-                    )
-                    .await;
+                    cell.round(x, first, &mut ar).await;
                 }
                 if let Some(f) = &fred {
-                    round(
-                        f,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || server_stats(&server),
-                        1.0,
-                        first,
-                        &mut af,
-                    )
-                    .await;
+                    cell.round(f, first, &mut af).await;
                 }
             }
             row.hardy = ah.finish();

@@ -36,7 +36,7 @@ use hardy_testkit::RedisCluster;
 #[path = "../harness.rs"]
 mod harness;
 
-use harness::{env_or, round, server_stats, Acc, Cellv, Client, Limits, ServerStats, KEYS};
+use harness::{env_or, server_stats, Acc, CellSetup, Cellv, Client, Limits, ServerStats, KEYS};
 
 const VALUE_LEN: usize = 64;
 /// A key in slot 0, owned by the first primary.
@@ -281,49 +281,24 @@ fn main() {
         }
         for &c in &callers {
             let (mut ah, mut ar, mut af) = (Acc::new(), Acc::new(), Acc::new());
+            let cell = CellSetup {
+                keys: &keys,
+                value: &value,
+                callers: c,
+                limits: &limits,
+                servers: || servers_stats(&nodes),
+                probes: nodes.len() as f64,
+            };
             for n in 0..rounds {
                 let first = n == 0;
                 if let Some(h) = &h {
-                    round(
-                        h,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || servers_stats(&nodes),
-                        nodes.len() as f64,
-                        first,
-                        &mut ah,
-                    )
-                    .await;
+                    cell.round(h, first, &mut ah).await;
                 }
                 if let Some(r) = &r {
-                    round(
-                        r,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || servers_stats(&nodes),
-                        nodes.len() as f64,
-                        first,
-                        &mut ar,
-                    )
-                    .await;
+                    cell.round(r, first, &mut ar).await;
                 }
                 if let Some(f) = &f {
-                    round(
-                        f,
-                        &keys,
-                        &value,
-                        c,
-                        &limits,
-                        || servers_stats(&nodes),
-                        nodes.len() as f64,
-                        first,
-                        &mut af,
-                    )
-                    .await;
+                    cell.round(f, first, &mut af).await;
                 }
             }
             let row = (c, ah.finish(), ar.finish(), af.finish());
