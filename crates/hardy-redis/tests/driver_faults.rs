@@ -36,6 +36,16 @@ fn is_backoff(s: &ConnState) -> bool {
     matches!(s, ConnState::Backoff { .. })
 }
 
+/// A connection to `server` made with `tune(config(server))`, then the server killed and
+/// the connection backing off.
+async fn backing_off(server: &mut RedisServer, tune: impl FnOnce(Config) -> Config) -> Redis {
+    let redis = Redis::connect(tune(config(server))).await.unwrap();
+    let mut changes = redis.state().changes();
+    server.kill().unwrap();
+    next_change(&mut changes, is_backoff).await;
+    redis
+}
+
 /// `ECHO <tag>` answered with anything but its own tag is a misaligned reply.
 async fn echo(redis: &Redis, tag: String) -> Result<(), Error> {
     let got: String = redis.command(cmd("ECHO").arg(tag.as_str())).await?;
@@ -259,12 +269,7 @@ async fn while_disconnected_commands_fail_at_once_with_not_connected() {
 async fn an_opt_in_queue_keeps_a_request_past_the_reconnect_wait() {
     let mut server = RedisServer::start().expect("redis-server");
     // The default reconnect_wait (1 s) with the queue on: the queue decides.
-    let redis = Redis::connect(config(&server).queue_while_disconnected(10))
-        .await
-        .unwrap();
-    let mut changes = redis.state().changes();
-    server.kill().unwrap();
-    next_change(&mut changes, is_backoff).await;
+    let redis = backing_off(&mut server, |c| c.queue_while_disconnected(10)).await;
     tokio::time::pause();
     let kept = {
         let redis = redis.clone();
@@ -286,16 +291,11 @@ async fn an_opt_in_queue_keeps_a_request_past_the_reconnect_wait() {
 #[actix_rt::test]
 async fn an_opt_in_queue_keeps_commands_until_the_connection_is_back() {
     let mut server = RedisServer::start().expect("redis-server");
-    let redis = Redis::connect(
-        config(&server)
-            .queue_while_disconnected(10)
-            .reconnect_wait(Duration::ZERO),
-    )
-    .await
-    .unwrap();
-    let mut changes = redis.state().changes();
-    server.kill().unwrap();
-    next_change(&mut changes, is_backoff).await;
+    let redis = backing_off(&mut server, |c| {
+        c.queue_while_disconnected(10)
+            .reconnect_wait(Duration::ZERO)
+    })
+    .await;
     let sent = Rc::new(Cell::new(0usize));
     let queued: Vec<_> = (0..10)
         .map(|i| {
@@ -390,18 +390,13 @@ async fn a_stalled_server_bounds_the_requests_in_flight() {
 #[actix_rt::test]
 async fn a_queued_command_still_unsent_at_its_deadline_fails_with_not_connected() {
     let mut server = RedisServer::start().expect("redis-server");
-    let redis = Redis::connect(
-        config(&server)
-            .queue_while_disconnected(10)
+    let redis = backing_off(&mut server, |c| {
+        c.queue_while_disconnected(10)
             .reconnect_wait(Duration::ZERO)
             .command_timeout(Duration::from_secs(1))
-            .backoff(Duration::from_secs(60), 1.0, Duration::from_secs(60)),
-    )
-    .await
-    .unwrap();
-    let mut changes = redis.state().changes();
-    server.kill().unwrap();
-    next_change(&mut changes, is_backoff).await;
+            .backoff(Duration::from_secs(60), 1.0, Duration::from_secs(60))
+    })
+    .await;
     tokio::time::pause();
     let started = tokio::time::Instant::now();
     let outcome = echo(&redis, "kept".into()).await;
