@@ -375,6 +375,23 @@ async fn typed_commands_and_broadcasts_work(cluster: &Cluster) {
     let () = cluster.command(cmd("FLUSHALL")).await.unwrap();
     let size: i64 = cluster.command(cmd("DBSIZE")).await.unwrap();
     assert_eq!(size, 0);
+    // A broadcast that one node refuses (the last, so the others' `OK`s come first): its
+    // error reply is the command's answer, not the combination of the rest.
+    let library =
+        "#!lua name=hardylib\nredis.register_function('hardy_one', function() return 1 end)";
+    let (_, last) = cluster.primaries().pop().unwrap();
+    let _: String = last
+        .command(cmd("FUNCTION").arg("LOAD").arg(library))
+        .await
+        .unwrap();
+    let refused = cluster
+        .command::<String>(cmd("FUNCTION").arg("LOAD").arg(library))
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::Server(e)) if e.code() == "ERR"),
+        "{refused:?}"
+    );
+    let () = cluster.command(cmd("FUNCTION").arg("FLUSH")).await.unwrap();
     assert_eq!(cluster.primaries().len(), 3);
 }
 

@@ -66,18 +66,24 @@ fn broadcast(cmd: &Cmd) -> Option<Combine> {
     }
 }
 
-/// The parts' replies of a split or broadcast command: all of them, or the first error
-/// reply (which the caller gets as the command's reply), or the first failure.
-fn all_ok(replies: Vec<Result<Frame, Error>>) -> Result<Result<Vec<Frame>, Frame>, Error> {
+/// The reply of a split or broadcast command from its parts' replies: the first failure,
+/// else the first error reply (which the caller gets as the command's reply), else the
+/// parts combined ([`combine_frames`]).
+fn combine_replies(
+    combine: Combine,
+    replies: Vec<Result<Frame, Error>>,
+    orders: &[&[usize]],
+    n: usize,
+) -> Result<Frame, Error> {
     let mut frames = Vec::with_capacity(replies.len());
     for reply in replies {
         let frame = reply?;
         if frame.is_error() {
-            return Ok(Err(frame));
+            return Ok(frame);
         }
         frames.push(frame);
     }
-    Ok(Ok(frames))
+    combine_frames(combine, frames, orders, n)
 }
 
 impl Inner {
@@ -157,12 +163,8 @@ impl Inner {
                 .map(|(slot, part, _)| self.run(Some(*slot), part.clone())),
         )
         .await;
-        let frames = match all_ok(replies)? {
-            Ok(frames) => frames,
-            Err(refused) => return Ok(refused),
-        };
         let orders: Vec<&[usize]> = parts.iter().map(|(_, _, o)| o.as_slice()).collect();
-        combine_frames(combine, frames, &orders, keys.len())
+        combine_replies(combine, replies, &orders, keys.len())
     }
 
     /// The command on every primary, replies combined.
@@ -178,11 +180,7 @@ impl Inner {
                 .map(|n| n.redis.call(crate::messages::Command(cmd.clone()))),
         )
         .await;
-        let frames = match all_ok(replies)? {
-            Ok(frames) => frames,
-            Err(refused) => return Ok(refused),
-        };
-        combine_frames(combine, frames, &[], 0)
+        combine_replies(combine, replies, &[], 0)
     }
 
     /// Runs a pipeline: grouped by owning node (keyless commands with the first node's
