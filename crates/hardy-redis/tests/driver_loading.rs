@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use hardy_connection::ConnState;
 use hardy_redis::{cmd, Config, Error, Redis};
-use hardy_testkit::{RedisConfig, RedisServer};
+use hardy_testkit::{FaultProxy, RedisConfig, RedisServer};
 use tokio::time::Instant;
 
 /// Enough keys, each loaded 1 ms apart, for a load of about a second; replies to other
@@ -160,6 +161,35 @@ async fn a_request_that_outwaits_its_reconnect_wait_on_a_loading_server_is_never
     let value: Option<i64> = redis.command(cmd("GET").arg("not-sent")).await.unwrap();
     assert_eq!(value, None, "the INCR ran");
     drop(server);
+}
+
+#[actix_rt::test]
+async fn a_link_cut_during_the_load_is_replaced_and_the_waiting_requests_are_still_answered() {
+    let proxy = std::cell::OnceCell::new();
+    let (redis, restart) = connected_during_a_load(|server| {
+        let proxy = proxy.get_or_init(|| FaultProxy::start(server.addr()).expect("proxy"));
+        Config::new("127.0.0.1", proxy.addr().port())
+            .reconnect_wait(Duration::from_secs(20))
+            .command_timeout(Duration::from_secs(30))
+    })
+    .await;
+    let get = {
+        let redis = redis.clone();
+        actix_rt::spawn(async move { redis.command::<String>(cmd("GET").arg("key:7")).await })
+    };
+    let mut changes = redis.state().changes();
+    proxy.get().expect("proxy").cut();
+    while changes.recv().await.unwrap() != ConnState::Disconnected {}
+    redis.state().wait_for(ConnState::is_connected).await;
+    assert!(
+        !restart.is_finished(),
+        "the new link is meant to meet the server still loading"
+    );
+    // Kept, never written, through the first link's loss: answered on the second.
+    assert_eq!(get.await.unwrap().unwrap(), "7");
+    let _server = restart.join().expect("restart thread");
+    let value: String = redis.command(cmd("GET").arg("key:8")).await.unwrap();
+    assert_eq!(value, "8");
 }
 
 async fn next(sub: &mut hardy_redis::pubsub::Subscription) -> Option<hardy_redis::pubsub::Event> {
